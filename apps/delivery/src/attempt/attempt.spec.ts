@@ -1,0 +1,51 @@
+import { Webhook } from 'standardwebhooks';
+import type { DeliveryJob, Subscription } from '@app/contracts';
+import { generateSecret } from '@app/signing';
+import { judge } from './outcome.js';
+import { webhookHeaders } from './webhook-request.js';
+
+const secret = generateSecret();
+const sub: Subscription = {
+  id: 'sub_1', url: 'http://127.0.0.1:1/hook', events: ['*'], kind: 'STANDARD', filters: {}, secrets: [secret],
+  headers: { 'Qovery-Secret': 'shh' }, enabled: true, format: 'standard', createdAt: '', updatedAt: '',
+};
+const job: DeliveryJob = {
+  webhookId: 'msg_abc', eventId: 'e1', eventType: 'deployment.succeeded', subscriptionId: 'sub_1', url: sub.url,
+  kind: 'STANDARD', format: 'standard', body: '{"type":"deployment.succeeded","timestamp":"t","data":{}}',
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', attempt: 2, createdAt: '',
+  source: { topic: 'events', partition: 0, offset: '1' },
+};
+
+describe('webhookHeaders', () => {
+  it('signs the exact body with a fresh timestamp, verifiable by standardwebhooks', () => {
+    const now = new Date();
+    const h = webhookHeaders(job, sub, 'd-1', now);
+    expect(h['webhook-timestamp']).toBe(String(Math.floor(now.getTime() / 1000)));
+    expect(new Webhook(secret).verify(job.body, h)).toEqual(JSON.parse(job.body));
+    expect(h).toMatchObject({
+      'webhook-id': 'msg_abc', 'x-webhook-delivery-id': 'd-1', 'x-webhook-attempt': '2', 'x-webhook-event-type': 'deployment.succeeded',
+      traceparent: job.traceparent, 'Qovery-Secret': 'shh', 'content-type': 'application/json',
+    });
+  });
+
+  it('sends no signature headers to SLACK subscriptions', () => {
+    const h = webhookHeaders(job, { ...sub, kind: 'SLACK' }, 'd-1', new Date());
+    expect(h['webhook-signature']).toBeUndefined();
+    expect(h['webhook-id']).toBeUndefined();
+  });
+});
+
+describe('judge', () => {
+  const response = (status: number) => ({ kind: 'response' as const, status, headers: {}, body: '', durationMs: 1 });
+  it.each([
+    [200, true, '2xx'], [204, true, '2xx'], [301, false, 'redirect_not_followed'], [404, false, 'http_404'], [500, false, 'http_500'],
+  ])('status %i → delivered %s (%s)', (status, delivered, reason) => {
+    expect(judge(response(status))).toMatchObject({ delivered, reason, statusCode: status });
+  });
+
+  it('turns transport errors into a reason and an error class', () => {
+    expect(judge({ kind: 'error', errorClass: 'timeout', message: 'slow', durationMs: 10 })).toEqual({
+      delivered: false, reason: 'timeout', error: { class: 'timeout', message: 'slow' },
+    });
+  });
+});

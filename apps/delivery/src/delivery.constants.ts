@@ -1,0 +1,2 @@
+/** The logical pattern of the deliveries topic for the batch transport. */
+export const DELIVERY_JOBS = 'delivery-jobs';

@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, type GatewayConfig } from '@app/config';
+import { gatewayTopicSpecs, KafkaModule } from '@app/kafka';
+import { RuntimeModule } from '@app/runtime';
+import { SubscriptionsModule } from '@app/subscriptions';
+import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveryService } from './delivery.service.js';
+import { HttpSender } from './http/http-sender.js';
+
+/** The delivery app: delivery jobs → signed HTTP attempts → results. */
+@Module({})
+export class DeliveryModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: DeliveryModule,
+      imports: [ConfigModule.forRoot(config), KafkaModule.forRoot({ clientName: 'delivery', topics: gatewayTopicSpecs }), RuntimeModule, SubscriptionsModule],
+      controllers: [DeliveriesController],
+      providers: [DeliveryService, HttpSender],
+    };
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
+import type { Batch } from '@app/kafka';
+import { invalidEvent, KafkaProducer, type OutgoingRecord } from '@app/kafka';
+import { SubscriptionRegistry } from '@app/subscriptions';
+import { readEvent } from '../ingest/event-reader.js';
+
+import { fanOut } from './fan-out.js';
+
+/** Records written per produce request while a batch fans out. */
+const RECORDS_PER_SEND = 2_000;
+
+/**
+ * event → match → job: reads each source record, asks the filter service which
+ * subscriptions want it and writes one delivery job per match; records that
+ * cannot be read go to the invalid topic with the reason. Resolves once every
+ * record of the batch has its jobs (or its invalid record) durably in Kafka.
+ */
+@Injectable()
+export class FanOutService {
+  private readonly logger = new Logger(FanOutService.name);
+  private readonly topics: GatewayTopics;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly registry: SubscriptionRegistry,
+    private readonly producer: KafkaProducer,
+  ) {
+    this.topics = gatewayTopics(config);
+  }
+
+  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>): Promise<void> {
+    const now = new Date();
+    const options = { maxEventBytes: this.config.source.maxEventBytes, now: () => now };
+    let records: OutgoingRecord[] = [];
+    let invalid = 0;
+    for (const message of batch.messages) {
+      const read = readEvent(message, batch.topic, options);
+      if (!read.ok) {
+        invalid++;
+        records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
+      } else {
+        const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        for (const job of fanOut(read.event, this.registry.match(read.event), position, now)) {
+          records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
+        }
+      }
+      if (records.length >= RECORDS_PER_SEND) {
+        await this.producer.send(records);
+        records = [];
+      }
+    }
+    await this.producer.send(records);
+    if (invalid > 0) this.logger.warn(`${invalid} invalid event(s) from ${batch.topic}[${batch.partition}] sent to ${this.topics.invalid}`);
+  }
+}

@@ -1,0 +1,67 @@
+import type { GatewayEvent, Subscription } from '@app/contracts';
+import { fanOut } from './fan-out.js';
+import { renderBody } from './render-body.js';
+
+const event: GatewayEvent = {
+  id: 'e1',
+  type: 'deployment.succeeded',
+  source: '/qovery',
+  time: '2026-01-01T00:00:00.000Z',
+  subject: 'shop-api',
+  data: { status: 'READY', project: 'shop' },
+  extensions: { tenant: 'acme' },
+  tenant: 'acme',
+  cloudevent: true,
+};
+const sub = (id: string, extra: Partial<Subscription> = {}): Subscription => ({
+  id,
+  url: `http://127.0.0.1/${id}`,
+  events: ['*'],
+  kind: 'STANDARD',
+  filters: {},
+  secrets: ['whsec_x'],
+  headers: {},
+  enabled: true,
+  format: 'standard',
+  createdAt: '',
+  updatedAt: '',
+  ...extra,
+});
+const position = { topic: 'events', partition: 0, offset: '7' };
+
+describe('renderBody', () => {
+  it('renders standard, raw and cloudevents bodies', () => {
+    expect(JSON.parse(renderBody(event, 'STANDARD', 'standard'))).toEqual({ type: 'deployment.succeeded', timestamp: '2026-01-01T00:00:00.000Z', data: event.data });
+    expect(JSON.parse(renderBody(event, 'STANDARD', 'raw'))).toEqual(event.data);
+    expect(JSON.parse(renderBody(event, 'STANDARD', 'cloudevents'))).toEqual({
+      specversion: '1.0',
+      id: 'e1',
+      source: '/qovery',
+      type: 'deployment.succeeded',
+      time: '2026-01-01T00:00:00.000Z',
+      subject: 'shop-api',
+      datacontenttype: 'application/json',
+      tenant: 'acme',
+      data: event.data,
+    });
+  });
+
+  it('renders a Slack message with the type, subject and key fields', () => {
+    const msg = JSON.parse(renderBody(event, 'SLACK', 'standard'));
+    expect(msg.text).toBe('deployment.succeeded: shop-api');
+    expect(JSON.stringify(msg.blocks)).toContain('*status*\\nREADY');
+  });
+});
+
+describe('fanOut', () => {
+  it('makes one job per subscription with a stable webhook id', () => {
+    const jobs = fanOut(event, [sub('a'), sub('b', { format: 'raw' })], position, new Date());
+    expect(jobs.map((j) => [j.subscriptionId, j.format, j.attempt])).toEqual([
+      ['a', 'standard', 1],
+      ['b', 'raw', 1],
+    ]);
+    expect(jobs[0]!.webhookId).toMatch(/^msg_/);
+    expect(jobs[0]!.webhookId).not.toBe(jobs[1]!.webhookId);
+    expect(fanOut(event, [sub('a')], position, new Date())[0]!.webhookId).toBe(jobs[0]!.webhookId);
+  });
+});

@@ -1,0 +1,47 @@
+import { readEvent, SourceRecord } from './event-reader.js';
+
+const options = { maxEventBytes: 1024, now: () => new Date('2026-01-02T03:04:05.000Z') };
+const json = (v: unknown, headers?: SourceRecord['headers']): SourceRecord => ({ value: Buffer.from(JSON.stringify(v)), headers });
+const reason = (r: ReturnType<typeof readEvent>) => (r.ok ? 'ok' : r.reason);
+
+describe('readEvent', () => {
+  it('reads plain JSON {id, type, data}', () => {
+    const r = readEvent(json({ id: 'e1', type: 'deployment.succeeded', data: { a: 1 }, tenant: 'acme' }), 'events', options);
+    expect(r).toEqual({
+      ok: true,
+      event: expect.objectContaining({ id: 'e1', type: 'deployment.succeeded', data: { a: 1 }, tenant: 'acme', source: 'kafka:events', time: '2026-01-02T03:04:05.000Z', cloudevent: false }),
+    });
+  });
+
+  it('reads structured CloudEvents with extensions and a traceparent header', () => {
+    const ce = { specversion: '1.0', id: 'c1', source: '/deploys', type: 'deployment.failed', time: '2026-05-01T00:00:00Z', subject: 'app-1', tenant: 't1', data: { x: true } };
+    const r = readEvent(json(ce, { traceparent: Buffer.from('00-abc-def-01') }), 'events', options);
+    expect(r.ok && r.event).toEqual(
+      expect.objectContaining({ id: 'c1', source: '/deploys', subject: 'app-1', tenant: 't1', data: { x: true }, extensions: { tenant: 't1' }, traceparent: '00-abc-def-01', cloudevent: true }),
+    );
+  });
+
+  it('reads binary-mode CloudEvents from ce_ headers', () => {
+    const r = readEvent(
+      { value: Buffer.from('{"job":"j1"}'), headers: { ce_specversion: '1.0', ce_id: 'b1', ce_source: 'deep-image', ce_type: 'job.completed', 'content-type': 'application/json' } },
+      'events',
+      options,
+    );
+    expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'b1', type: 'job.completed', source: 'deep-image', data: { job: 'j1' }, cloudevent: true }));
+  });
+
+  it.each([
+    [{ value: Buffer.from('{not json') }, /^not valid JSON/],
+    [{ value: null }, /^empty value/],
+    [json([1, 2]), /^not a JSON object/],
+    [json({ type: 'a' }), /^id is missing/],
+    [json({ id: 'x' }), /^type is missing/],
+    [json({ id: 'x', type: 'has space' }), /^type must be/],
+    [json({ id: 'x', type: 'a', time: 'yesterday' }), /^time must be/],
+    [json({ specversion: '0.3', id: 'x', type: 'a', source: 's' }), /specversion/],
+    [json({ specversion: '1.0', id: 'x', type: 'a' }), /source is missing/],
+    [{ value: Buffer.alloc(2048, 0x20) }, /over the 1024-byte limit/],
+  ])('refuses %# with a reason', (record, expected) => {
+    expect(reason(readEvent(record as SourceRecord, 'events', options))).toMatch(expected);
+  });
+});

@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, type GatewayConfig } from '@app/config';
+import { gatewayTopicSpecs, KafkaModule, sourceTopicSpecs } from '@app/kafka';
+import { RuntimeModule } from '@app/runtime';
+import { SubscriptionsModule } from '@app/subscriptions';
+import { FanOutService } from './fan-out/fan-out.service.js';
+import { SourceEventsController } from './fan-out/source-events.controller.js';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
+import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
+
+/** The producer app: source events → delivery jobs, and the management API. */
+@Module({})
+export class ProducerModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: ProducerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        KafkaModule.forRoot({ clientName: 'producer', topics: (c) => [...gatewayTopicSpecs(c), ...sourceTopicSpecs(c)] }),
+        RuntimeModule,
+        SubscriptionsModule,
+      ],
+      controllers: [SubscriptionsController, SourceEventsController],
+      providers: [SubscriptionsService, FanOutService],
+    };
+  }
+}

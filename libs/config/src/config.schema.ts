@@ -1,0 +1,156 @@
+/**
+ * Every setting of the gateway, with its environment variable, default and parser.
+ * `loadConfig` reads them once at boot and fails with every bad key listed.
+ * The README's configuration table is this file in prose: keep them together.
+ */
+
+export type StartPolicy = 'earliest' | 'latest';
+
+export interface GatewayConfig {
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    /** Prefix of the gateway's own topics: `<prefix>.deliveries`, `<prefix>.results`, ... */
+    topicPrefix: string;
+    /** Partitions for topics the gateway creates when they are missing. */
+    partitions: number;
+    /** Replication factor for topics the gateway creates; -1 = the broker's default. */
+    replicationFactor: number;
+  };
+  source: {
+    topics: string[];
+    groupId: string;
+    /** Where a consumer group with no committed offsets starts on the source topics. */
+    start: StartPolicy;
+    /** Largest accepted source event (bytes); larger ones go to the invalid topic. */
+    maxEventBytes: number;
+  };
+  api: {
+    host: string;
+    port: number;
+    /** Bearer tokens accepted by the management API. */
+    tokens: string[];
+  };
+  subscriptions: {
+    /** 32-byte key (hex or base64) that encrypts subscription secrets at rest. */
+    secretsKey: Buffer;
+  };
+  delivery: {
+    groupId: string;
+    host: string;
+    port: number;
+    connectTimeoutMs: number;
+    timeoutMs: number;
+    /** Attempts in flight across the whole process. */
+    maxInFlight: number;
+    /** Connections kept per target origin. */
+    connectionsPerOrigin: number;
+    /** Bytes of the response body kept in the result record; the rest is discarded. */
+    responseBodyBytes: number;
+    /** Private, loopback and link-local targets are refused unless listed here (CIDRs or host names). */
+    targetAllowlist: string[];
+    requireHttps: boolean;
+  };
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+type Parser<T> = (raw: string) => T;
+
+export interface Setting<T> {
+  env: string;
+  default?: string;
+  /** Shown in messages and the README. */
+  description: string;
+  parse: Parser<T>;
+  secret?: boolean;
+}
+
+export class ConfigValueError extends Error {}
+
+const fail = (message: string): never => {
+  throw new ConfigValueError(message);
+};
+
+export const int =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) fail(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) fail(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+export const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+export const nonEmptyList: Parser<string[]> = (raw) => {
+  const items = list(raw);
+  if (items.length === 0) fail('must list at least one value');
+  return items;
+};
+
+export const str: Parser<string> = (raw) => {
+  if (raw.trim() === '') fail('must not be empty');
+  return raw.trim();
+};
+
+export const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return fail(`must be true or false, got "${raw}"`);
+};
+
+export const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw) => {
+    const v = raw.trim() as T;
+    if (!values.includes(v)) fail(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return v;
+  };
+
+export const brokers: Parser<string[]> = (raw) => {
+  const items = nonEmptyList(raw);
+  for (const b of items) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) fail(`"${b}" is not host:port`);
+  }
+  return items;
+};
+
+export const key32: Parser<Buffer> = (raw) => {
+  const v = raw.trim();
+  const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (buf.length !== 32) fail('must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)');
+  return buf;
+};
+
+/** The settings, in README order. */
+export const SETTINGS = {
+  kafkaBrokers: { env: 'KAFKA_BROKERS', default: '127.0.0.1:9092', description: 'Kafka bootstrap servers, comma-separated host:port', parse: brokers },
+  kafkaClientId: { env: 'KAFKA_CLIENT_ID', default: 'webhook-gateway', description: 'Kafka client id prefix', parse: str },
+  topicPrefix: { env: 'TOPIC_PREFIX', default: 'webhooks', description: 'Prefix of the gateway topics (<prefix>.deliveries, <prefix>.results, ...)', parse: str },
+  topicPartitions: { env: 'TOPIC_PARTITIONS', default: '6', description: 'Partitions of gateway topics created at start-up when missing', parse: int(1, 10_000) },
+  topicReplicationFactor: { env: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of created topics (-1 = broker default)', parse: int(-1, 32) },
+  sourceTopics: { env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
+  sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
+  sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
+  maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
+  apiHost: { env: 'API_HOST', default: '0.0.0.0', description: 'Address the management API listens on', parse: str },
+  apiPort: { env: 'API_PORT', default: '3000', description: 'Port of the management API (producer app)', parse: int(0, 65535) },
+  apiTokens: { env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
+  secretsKey: { env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
+  deliveryGroupId: { env: 'DELIVERY_GROUP_ID', default: 'webhooks-delivery', description: 'Consumer group of the delivery app', parse: str },
+  deliveryHost: { env: 'DELIVERY_HOST', default: '0.0.0.0', description: 'Address the delivery app health endpoint listens on', parse: str },
+  deliveryPort: { env: 'DELIVERY_PORT', default: '3001', description: 'Port of the delivery app health endpoint', parse: int(0, 65535) },
+  connectTimeoutMs: { env: 'DELIVERY_CONNECT_TIMEOUT_MS', default: '2000', description: 'TCP/TLS connect timeout per attempt', parse: int(100, 60_000) },
+  timeoutMs: { env: 'DELIVERY_TIMEOUT_MS', default: '10000', description: 'Total timeout per attempt (a subscription may set its own up to 30 s)', parse: int(100, 30_000) },
+  maxInFlight: { env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process', parse: int(1, 100_000) },
+  connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '32', description: 'Keep-alive connections per target origin', parse: int(1, 10_000) },
+  responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
+  targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
+  requireHttps: { env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
+  logLevel: { env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
+} satisfies Record<string, Setting<unknown>>;

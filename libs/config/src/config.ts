@@ -1,0 +1,61 @@
+import { ConfigValueError, GatewayConfig, SETTINGS, Setting } from './config.schema.js';
+
+type Settings = typeof SETTINGS;
+type Values = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads every setting from `env`, and throws one ConfigError listing every bad or
+ * missing key. Nothing else in the gateway reads process.env.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const problems: string[] = [];
+  const values = {} as Record<string, unknown>;
+  for (const [name, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
+    const raw = env[setting.env] ?? setting.default;
+    if (raw === undefined) {
+      problems.push(`${setting.env} is required: ${setting.description}`);
+      continue;
+    }
+    try {
+      values[name] = setting.parse(raw);
+    } catch (err) {
+      if (!(err instanceof ConfigValueError)) throw err;
+      const shown = setting.secret ? '<redacted>' : raw;
+      problems.push(`${setting.env}=${shown} ${err.message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const v = values as Values;
+  return {
+    kafka: {
+      brokers: v.kafkaBrokers,
+      clientId: v.kafkaClientId,
+      topicPrefix: v.topicPrefix,
+      partitions: v.topicPartitions,
+      replicationFactor: v.topicReplicationFactor,
+    },
+    source: { topics: v.sourceTopics, groupId: v.sourceGroupId, start: v.sourceStart, maxEventBytes: v.maxEventBytes },
+    api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens },
+    subscriptions: { secretsKey: v.secretsKey },
+    delivery: {
+      groupId: v.deliveryGroupId,
+      host: v.deliveryHost,
+      port: v.deliveryPort,
+      connectTimeoutMs: v.connectTimeoutMs,
+      timeoutMs: v.timeoutMs,
+      maxInFlight: v.maxInFlight,
+      connectionsPerOrigin: v.connectionsPerOrigin,
+      responseBodyBytes: v.responseBodyBytes,
+      targetAllowlist: v.targetAllowlist,
+      requireHttps: v.requireHttps,
+    },
+    logLevel: v.logLevel,
+  };
+}

@@ -1,0 +1,52 @@
+export const OUTCOMES = ['delivered', 'dead_lettered', 'skipped'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One record per attempt on the results topic (keyed by subscription id). */
+export interface AttemptResult {
+  webhookId: string;
+  /** New UUID per attempt (`x-webhook-delivery-id`). */
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  tenant?: string;
+  url: string;
+  attempt: number;
+  outcome: Outcome;
+  /** Why: `2xx`, `http_500`, `timeout`, `subscription_deleted`, ... */
+  reason: string;
+  statusCode?: number;
+  error?: { class: string; message: string };
+  /** First bytes of the response body, when there was one. */
+  responseBody?: string;
+  durationMs: number;
+  startedAt: string;
+  finishedAt: string;
+  nextAttemptAt?: string;
+}
+
+/** A job that will not be attempted again, with the last error (value on the dlq topic). */
+export interface DeadLetter {
+  job: import('./delivery-job.js').DeliveryJob;
+  lastResult: AttemptResult;
+  attemptTimestamps: string[];
+  deadLetteredAt: string;
+}
+
+/** A source record that could not be read as an event (value on the invalid topic). */
+export interface InvalidEvent {
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: string | null;
+  headers: Record<string, string>;
+  /** The original value (its first 64 KiB): utf8 when it decodes as text, else base64 (`encoding` says which). */
+  value: string | null;
+  encoding: 'utf8' | 'base64';
+  /** Size of the original value in bytes. */
+  size: number;
+  truncated: boolean;
+  receivedAt: string;
+}

@@ -1,0 +1,31 @@
+import type { BodyFormat, SubscriptionKind } from './subscription.js';
+
+/**
+ * One delivery of one event to one subscription (the value of a record on the
+ * deliveries topic, keyed by subscription id). The body is rendered once, by the
+ * producer app; the delivery app signs and sends exactly these bytes. The
+ * subscription's current settings (url, headers, secrets, timeout, enabled) apply
+ * at each attempt, so an update or a secret rotation also reaches queued jobs,
+ * and no secret ever travels on the deliveries topic.
+ */
+export interface DeliveryJob {
+  /** `msg_...`: the Standard Webhooks `webhook-id`, stable across retries. */
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  tenant?: string;
+  /** The target when the job was made (for operators; attempts use the subscription's current url). */
+  url: string;
+  kind: SubscriptionKind;
+  format: BodyFormat;
+  /** The exact request body. */
+  body: string;
+  traceparent?: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** When the source event was read by the producer app (ISO). */
+  createdAt: string;
+  /** Source coordinates, for operators. */
+  source: { topic: string; partition: number; offset: string };
+}

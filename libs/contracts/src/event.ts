@@ -1,0 +1,22 @@
+/**
+ * A source event as the gateway normalises it, whatever its wire form
+ * (CloudEvents structured or binary, or plain JSON). Filters and bodies are
+ * computed from this shape only.
+ */
+export interface GatewayEvent {
+  id: string;
+  type: string;
+  source: string;
+  /** RFC 3339 time of the occurrence; the time the gateway read it when the event had none. */
+  time: string;
+  subject?: string;
+  tenant?: string;
+  datacontenttype?: string;
+  data: unknown;
+  /** CloudEvents extension attributes, when the event had any. */
+  extensions?: Record<string, unknown>;
+  /** W3C trace context carried by the event's Kafka headers. */
+  traceparent?: string;
+  /** True when the event came as a CloudEvent (either mode). */
+  cloudevent: boolean;
+}

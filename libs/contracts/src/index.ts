@@ -1,0 +1,5 @@
+export * from './attempt-result.js';
+export * from './delivery-job.js';
+export * from './event.js';
+export * from './subscription.js';
+export * from './subscription.dto.js';

@@ -1,0 +1,34 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import type { GatewayConfig } from '@app/config';
+
+const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'log',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through Nest's logger, one context per kafkajs namespace. */
+function logCreator() {
+  return ({ namespace, level, log }: LogEntry) => {
+    const { message, ...extra } = log;
+    const method = levels[level] ?? 'log';
+    const detail = extra.error ? ` (${String(extra.error)})` : '';
+    new Logger(`kafkajs:${namespace}`)[method](`${message}${detail}`);
+  };
+}
+
+/** The one place that constructs a kafkajs client. */
+export function createKafka(config: Pick<GatewayConfig, 'kafka'>, clientName: string): Kafka {
+  return new Kafka({
+    clientId: `${config.kafka.clientId}-${clientName}`,
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.WARN,
+    logCreator,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    // A broker that is starting answers "coordinator loading" for a few seconds: keep retrying.
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 12 },
+  });
+}

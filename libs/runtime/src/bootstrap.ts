@@ -1,0 +1,47 @@
+import { DynamicModule, INestApplication, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Kafka } from 'kafkajs';
+import { ConfigError, type GatewayConfig } from '@app/config';
+import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions } from '@app/kafka';
+import { Readiness } from './readiness.js';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export interface GatewayAppSpec {
+  /** The app's root module for this configuration. */
+  module: DynamicModule;
+  http: { host: string; port: number };
+  consumer: Omit<KafkaBatchServerOptions, 'kafka'>;
+}
+
+/**
+ * Starts one gateway app: Nest HTTP (API and probes), then, once every module
+ * is initialised (topics exist, the subscription registry has caught up), its
+ * Kafka batch consumer as a Nest microservice.
+ */
+export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfig): Promise<INestApplication> {
+  const app = await NestFactory.create(spec.module, {
+    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    abortOnError: false,
+  });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT) }) }, { inheritAppConfig: true });
+  await app.init();
+  await app.startAllMicroservices();
+  app.get(Readiness).markConsuming(true);
+  await app.listen(spec.http.port, spec.http.host);
+  return app;
+}
+
+/** Runs an app's main: a bad configuration prints every problem and exits 1. */
+export function runMain(name: string, start: () => Promise<INestApplication>): void {
+  start().then(
+    async (app) => new Logger(name).log(`listening on ${await app.getUrl()}`),
+    (err: unknown) => {
+      if (err instanceof ConfigError) console.error(err.message);
+      else new Logger(name).fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exit(1);
+    },
+  );
+}

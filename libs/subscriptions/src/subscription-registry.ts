@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import type { GatewayEvent, Subscription } from '@app/contracts';
+import { SubscriptionIndex } from '@app/filter';
+import { KAFKA_CLIENT, KafkaProducer, KafkaTopics } from '@app/kafka';
+import { SecretBox } from './secret-box.js';
+import { decodeSubscription, StoredSubscription } from './subscription.codec.js';
+
+/** Keys starting with this are control records, not subscriptions. */
+export const CONTROL_KEY_PREFIX = '__';
+const SYNC_KEY = `${CONTROL_KEY_PREFIX}sync__`;
+const WAIT_TIMEOUT_MS = 15_000;
+
+interface Waiter {
+  partition: number;
+  offset: bigint;
+  resolve: () => void;
+}
+
+/**
+ * Every instance's in-memory copy of the compacted subscriptions topic (the
+ * source of truth), the way Kafka Connect and Schema Registry keep their state.
+ * It reads the topic from the beginning in a group of its own, never commits,
+ * and is ready once it has read a sync record it wrote itself after start-up,
+ * so nothing written before start-up is missed.
+ */
+@Injectable()
+export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SubscriptionRegistry.name);
+  private readonly index = new SubscriptionIndex<Subscription>();
+  private readonly box: SecretBox;
+  private readonly topic: string;
+  private readonly applied = new Map<number, bigint>();
+  private waiters: Waiter[] = [];
+  private consumer?: Consumer;
+  private ready = false;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly topics: KafkaTopics,
+    private readonly producer: KafkaProducer,
+  ) {
+    this.box = new SecretBox(config.subscriptions.secretsKey);
+    this.topic = gatewayTopics(config).subscriptions;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.topics.ensure();
+    const consumer = this.kafka.consumer({
+      groupId: `${this.config.kafka.topicPrefix}.registry.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
+    const started = Date.now();
+    await this.sync();
+    this.ready = true;
+    this.logger.log(`caught up: ${this.index.size} subscriptions (${Date.now() - started} ms)`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Enabled subscriptions that want this event. */
+  match(event: GatewayEvent): Subscription[] {
+    return this.index.match(event);
+  }
+
+  get(id: string): Subscription | undefined {
+    return this.index.get(id);
+  }
+
+  all(): Subscription[] {
+    return this.index.all();
+  }
+
+  /** Resolves once the record at `offset` of `partition` has been applied here (read-your-writes). */
+  waitFor(partition: number, offset: bigint): Promise<void> {
+    if ((this.applied.get(partition) ?? -1n) >= offset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new ServiceUnavailableException('the subscription registry did not catch up in time'));
+      }, WAIT_TIMEOUT_MS);
+      const waiter: Waiter = {
+        partition,
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Writes a sync record and waits until it has been read back: everything before it is applied. */
+  private async sync(): Promise<void> {
+    const [meta] = await this.producer.send([{ topic: this.topic, key: SYNC_KEY, value: null }]);
+    if (!meta?.baseOffset) throw new Error('the sync record was not acknowledged');
+    await this.waitFor(meta.partition, BigInt(meta.baseOffset));
+  }
+
+  private applyBatch({ batch }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) this.apply(message);
+    this.applied.set(batch.partition, BigInt(batch.lastOffset()));
+    const applied = this.applied.get(batch.partition) ?? -1n;
+    const due = this.waiters.filter((w) => w.partition === batch.partition && w.offset <= applied);
+    if (due.length > 0) {
+      this.waiters = this.waiters.filter((w) => !due.includes(w));
+      for (const w of due) w.resolve();
+    }
+    return Promise.resolve();
+  }
+
+  private apply(message: KafkaMessage): void {
+    const id = message.key?.toString('utf8');
+    if (!id || id.startsWith(CONTROL_KEY_PREFIX)) return;
+    if (message.value === null) {
+      this.index.remove(id);
+      return;
+    }
+    try {
+      const stored = JSON.parse(message.value.toString('utf8')) as StoredSubscription;
+      this.index.upsert(decodeSubscription(stored, this.box));
+    } catch (err) {
+      // Never log the record: it holds sealed secrets.
+      this.logger.error(
+        `subscription ${id} at offset ${message.offset} cannot be read (${(err as Error).message}); is SECRETS_KEY the key it was written with?`,
+      );
+    }
+  }
+}
