@@ -1,4 +1,4 @@
-import { ConfigValueError, GatewayConfig, SETTINGS, Setting } from './config.schema.js';
+import { ConfigValueError, type GatewayConfig, SETTINGS, type Setting } from './config.schema.js';
 
 type Settings = typeof SETTINGS;
 type Values = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };

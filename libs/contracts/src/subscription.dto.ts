@@ -66,7 +66,7 @@ function IsStringMap(
 }
 
 const checkFilter = (key: string, value: unknown): string | null => {
-  if (!/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/.test(key) || key.length > 200) return `key "${key}" must be a dotted path like data.project.name`;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key) || key.length > 200) return `key "${key}" must be a dotted path like data.project.name`;
   if (!Array.isArray(value) || value.length === 0) return `.${key} must be a non-empty list of patterns`;
   if (value.length > 100) return `.${key} must have at most 100 patterns`;
   for (const p of value) {
@@ -83,13 +83,16 @@ const checkHeader = (key: string, value: unknown): string | null => {
   return null;
 };
 
+const MAX_RETRY_DELAY_SECONDS = 7 * 24 * 3600;
+const SCHEDULE_MESSAGE = `schedule must list whole seconds from 0 to ${MAX_RETRY_DELAY_SECONDS}`;
+
 export class RetryPolicyDto {
   /** Delays in seconds before each retry (after the first attempt). */
-  @IsArray()
+  @IsArray({ message: 'schedule must be a list of delays in seconds' })
   @ArrayMaxSize(20)
-  @IsInt({ each: true })
-  @Min(0, { each: true })
-  @Max(7 * 24 * 3600, { each: true })
+  @IsInt({ each: true, message: SCHEDULE_MESSAGE })
+  @Min(0, { each: true, message: SCHEDULE_MESSAGE })
+  @Max(MAX_RETRY_DELAY_SECONDS, { each: true, message: SCHEDULE_MESSAGE })
   schedule!: number[];
 }
 

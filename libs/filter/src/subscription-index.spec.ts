@@ -1,4 +1,4 @@
-import { Matchable, SubscriptionIndex } from './subscription-index.js';
+import { type Matchable, SubscriptionIndex } from './subscription-index.js';
 
 const sub = (id: string, events: string[], extra: Partial<Matchable> = {}): Matchable => ({ id, events, filters: {}, enabled: true, ...extra });
 const ids = (subs: Matchable[]) => subs.map((s) => s.id).sort();

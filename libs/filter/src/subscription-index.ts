@@ -1,4 +1,4 @@
-import { compileValuePattern, readPath, ValueMatcher } from './pattern.js';
+import { compileValuePattern, readPath, type ValueMatcher } from './pattern.js';
 
 /** What the index needs of a subscription. */
 export interface Matchable {

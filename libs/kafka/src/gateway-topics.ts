@@ -1,4 +1,4 @@
-import { GatewayConfig, gatewayTopics } from '@app/config';
+import { type GatewayConfig, gatewayTopics } from '@app/config';
 import type { TopicSpec } from './topic-admin.js';
 
 /** The gateway's own topics with their settings (the design brief's topic table). */

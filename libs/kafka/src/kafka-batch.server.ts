@@ -1,4 +1,4 @@
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { BaseRpcContext } from '@nestjs/microservices';
 import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
@@ -99,7 +99,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (!handler) throw new Error(`KafkaBatchServer: no handler for topic ${payload.batch.topic}`);
     const context = new KafkaBatchContext([payload]);
     // Long batches (slow endpoints) must not cost the group membership.
-    const heartbeat = setInterval(() => payload.heartbeat().catch(() => undefined), 1_000);
+    const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
     try {
       const result = await handler(payload.batch satisfies Batch, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
@@ -107,7 +107,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       clearInterval(heartbeat);
     }
     if (!context.isActive()) return;
-    payload.resolveOffset(payload.batch.lastOffset());
-    await payload.commitOffsetsIfNecessary();
+    const { topic, partition } = payload.batch;
+    const last = payload.batch.lastOffset();
+    payload.resolveOffset(last);
+    // Explicit offsets: with autoCommit off, kafkajs commits only what it is given.
+    await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
   }
 }

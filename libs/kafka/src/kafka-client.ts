@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { GatewayConfig } from '@app/config';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {

@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
@@ -36,7 +36,9 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
 
 /** Runs an app's main: a bad configuration prints every problem and exits 1. */
 export function runMain(name: string, start: () => Promise<INestApplication>): void {
-  start().then(
+  Promise.resolve()
+    .then(start)
+    .then(
     async (app) => new Logger(name).log(`listening on ${await app.getUrl()}`),
     (err: unknown) => {
       if (err instanceof ConfigError) console.error(err.message);

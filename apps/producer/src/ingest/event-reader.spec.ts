@@ -1,4 +1,4 @@
-import { readEvent, SourceRecord } from './event-reader.js';
+import { readEvent, type SourceRecord } from './event-reader.js';
 
 const options = { maxEventBytes: 1024, now: () => new Date('2026-01-02T03:04:05.000Z') };
 const json = (v: unknown, headers?: SourceRecord['headers']): SourceRecord => ({ value: Buffer.from(JSON.stringify(v)), headers });

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The project's entry point behind `npm run demo`, `npm test` and `npm run build`.
+# Runs under Node >= 22: when the Node on PATH is older (or missing), Node 24 is
+# provisioned from the npm registry package node-linux-<arch>@24 into the
+# git-ignored .cache/node, the way CI setups pin a Node. npm packages are
+# installed (npm ci) whenever package-lock.json changed since the last install.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+NODE_MIN_MAJOR=22
+NODE_PROVISIONED_MAJOR=24
+
+say() { printf '\033[1m%s\033[0m\n' "$*"; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && [ "$(node_major)" -ge "$NODE_MIN_MAJOR" ]; then return; fi
+  local arch
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "run.sh: no Node $NODE_PROVISIONED_MAJOR package for $(uname -m); install Node >= $NODE_MIN_MAJOR yourself" >&2; exit 1 ;;
+  esac
+  local cache="$ROOT/.cache/node" pkg="node-linux-$arch"
+  local bin="$cache/node_modules/$pkg/bin"
+  if [ ! -x "$bin/node" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "run.sh: npm is needed to provision Node $NODE_PROVISIONED_MAJOR" >&2; exit 1; }
+    say "node: $(node --version 2>/dev/null || echo 'no node') on PATH is older than $NODE_MIN_MAJOR; provisioning Node $NODE_PROVISIONED_MAJOR ($pkg@$NODE_PROVISIONED_MAJOR) into .cache/node"
+    mkdir -p "$cache"
+    npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$pkg@$NODE_PROVISIONED_MAJOR" >/dev/null
+  fi
+  export PATH="$bin:$PATH"
+  say "node: using $(node --version) from .cache/node"
+}
+
+ensure_packages() {
+  local stamp="node_modules/.install-stamp"
+  if [ -f "$stamp" ] && [ "$stamp" -nt package-lock.json ] && [ "$stamp" -nt package.json ]; then return; fi
+  say "npm: installing packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+}
+
+build() {
+  say "build: compiling apps and libs into dist/ (nest build)"
+  # tsconfig.build.json covers every app and lib, so one build emits both apps;
+  # the Nest CLI rewrites the @app/* aliases into relative ESM imports.
+  npx nest build
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  test)
+    ensure_node
+    ensure_packages
+    say "lint"; npm run --silent lint
+    say "typecheck"; npm run --silent typecheck
+    say "unit tests"; npm run --silent test:unit
+    say "e2e tests (real Kafka broker, real HTTP on 127.0.0.1)"; npm run --silent test:e2e
+    ;;
+  demo)
+    ensure_node
+    ensure_packages
+    build
+    node scripts/demo.mjs "$@"
+    ;;
+  build)
+    ensure_node
+    ensure_packages
+    build
+    ;;
+  node-bin)
+    # Prints the directory of the Node this project runs under (provisioning it if needed).
+    ensure_node >&2
+    dirname "$(command -v node)"
+    ;;
+  node)
+    # Any command under the project's Node: bash scripts/run.sh node <cmd...>
+    ensure_node
+    exec "$@"
+    ;;
+  *)
+    echo "usage: scripts/run.sh test|demo|build|node <cmd...>" >&2
+    exit 2
+    ;;
+esac

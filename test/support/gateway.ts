@@ -1,0 +1,67 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type GatewayConfig } from '@app/config';
+import { startDeliveryApp } from '../../apps/delivery/src/delivery.app.js';
+import { startProducerApp } from '../../apps/producer/src/producer.app.js';
+import { BROKERS } from './broker.js';
+
+export const API_TOKEN = 'e2e-token';
+
+/** A configuration of its own per test file: own topics and groups, so files never see each other's records. */
+export function testConfig(name: string, env: Record<string, string> = {}): GatewayConfig {
+  const prefix = `e2e-${name}-${randomBytes(4).toString('hex')}`;
+  return loadConfig({
+    KAFKA_BROKERS: BROKERS.join(','),
+    TOPIC_PREFIX: prefix,
+    TOPIC_PARTITIONS: '3',
+    SOURCE_TOPICS: `${prefix}.events`,
+    SOURCE_GROUP_ID: `${prefix}-producer`,
+    DELIVERY_GROUP_ID: `${prefix}-delivery`,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    DELIVERY_HOST: '127.0.0.1',
+    DELIVERY_PORT: '0',
+    API_TOKENS: API_TOKEN,
+    SECRETS_KEY: randomBytes(32).toString('hex'),
+    DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+/** Both gateway apps, started in this process the way their main.ts starts them. */
+export class Gateway {
+  producer?: INestApplication;
+  delivery?: INestApplication;
+
+  constructor(readonly config: GatewayConfig) {}
+
+  async start(): Promise<this> {
+    [this.producer, this.delivery] = await Promise.all([startProducerApp(this.config), startDeliveryApp(this.config)]);
+    return this;
+  }
+
+  async restartProducer(): Promise<void> {
+    await this.producer?.close();
+    this.producer = await startProducerApp(this.config);
+  }
+
+  async apiUrl(path: string): Promise<string> {
+    return `${(await this.producer!.getUrl()).replace('[::1]', '127.0.0.1')}${path}`;
+  }
+
+  /** Calls the management API with the test token (or the given headers). */
+  async api(method: string, path: string, body?: unknown, headers: Record<string, string> = { authorization: `Bearer ${API_TOKEN}` }): Promise<{ status: number; body: any }> {
+    const res = await fetch(await this.apiUrl(path), {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.producer?.close(), this.delivery?.close()]);
+  }
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
+import { BROKERS } from './broker.js';
+
+export const testKafka = () => new Kafka({ clientId: 'e2e', brokers: BROKERS, logLevel: logLevel.ERROR });
+
+export interface ReadRecord {
+  key: string | null;
+  value: unknown;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+}
+
+/** Publishes source events like any service would. */
+export class EventPublisher {
+  private readonly producer: Producer;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async publish(topic: string, value: unknown, opts: { key?: string; headers?: Record<string, string> } = {}): Promise<void> {
+    const raw = typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value);
+    await this.producer.send({ topic, acks: -1, messages: [{ key: opts.key ?? 'k', value: raw, headers: opts.headers }] });
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+/** Reads a topic from the beginning and keeps every record, to assert on what the gateway wrote. */
+export class TopicReader {
+  readonly records: ReadRecord[] = [];
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {}
+
+  async start(): Promise<this> {
+    this.consumer = this.kafka.consumer({ groupId: `e2e-reader-${randomUUID()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        this.records.push(toRecord(message, partition));
+      },
+    });
+    return this;
+  }
+
+  async waitFor<T = unknown>(predicate: (value: T, record: ReadRecord) => boolean, timeoutMs = 30_000): Promise<ReadRecord & { value: T }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.records.find((r) => predicate(r.value as T, r));
+      if (found) return found as ReadRecord & { value: T };
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a record on ${this.topic}; saw ${this.records.length}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+function toRecord(message: KafkaMessage, partition: number): ReadRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+  let value: unknown = null;
+  if (message.value) {
+    const text = message.value.toString('utf8');
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+  }
+  return { key: message.key?.toString('utf8') ?? null, value, headers, partition, offset: message.offset };
+}

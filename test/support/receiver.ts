@@ -1,0 +1,90 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export interface Behaviour {
+  status?: number;
+  delayMs?: number;
+  body?: string;
+}
+
+/** A real HTTP server on 127.0.0.1 that records every request; behaviour is set per path. */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly behaviours = new Map<string, Behaviour>();
+  private server?: Server;
+  private listeners: (() => void)[] = [];
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        this.requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+        for (const l of this.listeners) l();
+        const b = this.behaviours.get(path) ?? {};
+        const reply = () => {
+          if (res.destroyed) return;
+          res.writeHead(b.status ?? 200, { 'content-type': 'text/plain' });
+          res.end(b.body ?? 'ok');
+        };
+        if (b.delayMs) setTimeout(reply, b.delayMs);
+        else reply();
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  behave(path: string, behaviour: Behaviour): void {
+    this.behaviours.set(path, behaviour);
+  }
+
+  on(path: string): ReceivedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  /** Waits until `predicate` holds over the requests received so far. */
+  waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs = 30_000, what = 'requests'): Promise<ReceivedRequest[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate(this.requests)) return false;
+        cleanup();
+        resolve(this.requests);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}; got ${this.requests.length}: ${this.requests.map((r) => r.path).join(', ')}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== listener);
+      };
+      const listener = () => void check();
+      this.listeners.push(listener);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
