@@ -18,6 +18,7 @@ export const REASONS = {
   redirect: 'redirect_not_followed',
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
+  callbacksOff: 'callbacks_off',
   noRetrySchedule: 'no_retry_schedule',
 } as const;
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
-import type { AttemptResult, DeadLetter, DeliveryJob } from '@app/contracts';
+import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
 import { type Batch, invalidEvent, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
@@ -64,9 +64,9 @@ export class DeliveryService {
       attempt: job.attempt,
       startedAt: started.toISOString(),
     };
-    const sub = this.registry.get(job.subscriptionId);
+    const sub = job.callback ? this.callbackSubscription(job) : this.registry.get(job.subscriptionId);
     if (!sub || !sub.enabled) {
-      const reason = sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
+      const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return [this.resultRecord({ ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() })];
     }
     const http = await this.sender.send({
@@ -91,6 +91,25 @@ export class DeliveryService {
     this.logger.warn(`${job.webhookId} to ${job.subscriptionId} failed (${verdict.reason}): dead-lettered, retry topics are not built yet`);
     const deadLetter: DeadLetter = { job, lastResult: result, attemptTimestamps: [result.startedAt], deadLetteredAt: result.finishedAt };
     return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: deadLetter }];
+  }
+
+  /** A per-event callback is delivered like a one-off subscription, signed with CALLBACK_SECRET. */
+  private callbackSubscription(job: DeliveryJob): Subscription | undefined {
+    const secret = this.config.callbacks.secret;
+    if (!secret) return undefined;
+    return {
+      id: job.subscriptionId,
+      url: job.url,
+      events: [job.eventType],
+      kind: 'STANDARD',
+      filters: {},
+      secrets: [{ secret }],
+      headers: {},
+      enabled: true,
+      format: job.format,
+      createdAt: job.createdAt,
+      updatedAt: job.createdAt,
+    };
   }
 
   private resultRecord(result: AttemptResult): OutgoingRecord {

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { GatewayConfig } from '@app/config';
 import { startGatewayApp } from '@app/runtime';
 import { SOURCE_EVENTS } from './producer.constants.js';
@@ -9,6 +10,7 @@ export function startProducerApp(config: GatewayConfig): Promise<INestApplicatio
     {
       module: ProducerModule.forRoot(config),
       http: { host: config.api.host, port: config.api.port },
+      configure: serveOpenApi,
       consumer: {
         groupId: config.source.groupId,
         routes: { [SOURCE_EVENTS]: config.source.topics },
@@ -18,4 +20,18 @@ export function startProducerApp(config: GatewayConfig): Promise<INestApplicatio
     },
     config,
   );
+}
+
+/** The management API's OpenAPI document, generated from the DTOs: UI at /docs, JSON at /docs-json. */
+function serveOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Kafka webhook gateway: management API')
+      .setDescription('Subscriptions that turn Kafka events into signed webhooks.')
+      .setVersion('0.1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
 }

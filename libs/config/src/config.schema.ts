@@ -4,6 +4,8 @@
  * The README's configuration table is this file in prose: keep them together.
  */
 
+import { BODY_FORMATS, type BodyFormat } from '@app/contracts';
+
 export type StartPolicy = 'earliest' | 'latest';
 
 export interface GatewayConfig {
@@ -24,6 +26,19 @@ export interface GatewayConfig {
     start: StartPolicy;
     /** Largest accepted source event (bytes); larger ones go to the invalid topic. */
     maxEventBytes: number;
+    /** Where plain-JSON events keep their attributes (dotted paths into the event object). */
+    paths: { id: string; type: string; data: string; subject: string; time: string };
+    /** Dotted path into the normalised event that names its tenant. */
+    tenantPath: string;
+  };
+  callbacks: {
+    /** Paths into the normalised event that may carry a per-event callback URL; first found wins. */
+    urlPaths: string[];
+    /** Kafka header that may carry a per-event callback URL (checked first). */
+    urlHeader: string;
+    /** Signs per-event callbacks; callbacks are off without it. */
+    secret?: string;
+    format: BodyFormat;
   };
   api: {
     host: string;
@@ -34,6 +49,8 @@ export interface GatewayConfig {
   subscriptions: {
     /** 32-byte key (hex or base64) that encrypts subscription secrets at rest. */
     secretsKey: Buffer;
+    /** How long a rotated-out secret keeps signing. */
+    rotationWindowSeconds: number;
   };
   delivery: {
     groupId: string;
@@ -120,6 +137,21 @@ export const brokers: Parser<string[]> = (raw) => {
   return items;
 };
 
+export const dottedPath: Parser<string> = (raw) => {
+  const v = raw.trim();
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v)) fail(`"${raw}" is not a dotted path like data.project.name`);
+  return v;
+};
+
+export const dottedPaths: Parser<string[]> = (raw) => list(raw).map(dottedPath);
+
+export const optionalWebhookSecret: Parser<string | undefined> = (raw) => {
+  const v = raw.trim();
+  if (v === '') return undefined;
+  if (!/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/.test(v)) fail('must be whsec_ followed by 24 to 64 base64-encoded bytes');
+  return v;
+};
+
 export const key32: Parser<Buffer> = (raw) => {
   const v = raw.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
@@ -138,10 +170,21 @@ export const SETTINGS = {
   sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
   sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
   maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
+  eventIdPath: { env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
+  eventTypePath: { env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },
+  eventDataPath: { env: 'EVENT_DATA_PATH', default: 'data', description: 'Plain-JSON events: path of the event data', parse: dottedPath },
+  eventSubjectPath: { env: 'EVENT_SUBJECT_PATH', default: 'subject', description: 'Plain-JSON events: path of the subject', parse: dottedPath },
+  eventTimePath: { env: 'EVENT_TIME_PATH', default: 'time', description: 'Plain-JSON events: path of the occurrence time (RFC 3339)', parse: dottedPath },
+  eventTenantPath: { env: 'EVENT_TENANT_PATH', default: 'tenant', description: 'Path into the normalised event naming its tenant (default: the tenant field or CloudEvents extension)', parse: dottedPath },
+  callbackUrlPaths: { env: 'CALLBACK_URL_PATHS', default: 'data.webhook_url,data.webhooks.complete', description: 'Paths into the normalised event that may carry a per-event callback URL (Edgegap, Deep Image)', parse: dottedPaths },
+  callbackUrlHeader: { env: 'CALLBACK_URL_HEADER', default: 'webhook-url', description: 'Kafka header that may carry a per-event callback URL', parse: str },
+  callbackSecret: { env: 'CALLBACK_SECRET', default: '', description: 'whsec_ secret signing per-event callbacks; callbacks are off when empty', parse: optionalWebhookSecret, secret: true },
+  callbackFormat: { env: 'CALLBACK_FORMAT', default: 'raw', description: 'Body format of per-event callbacks: standard, raw or cloudevents', parse: oneOf<BodyFormat>(...BODY_FORMATS) },
   apiHost: { env: 'API_HOST', default: '0.0.0.0', description: 'Address the management API listens on', parse: str },
   apiPort: { env: 'API_PORT', default: '3000', description: 'Port of the management API (producer app)', parse: int(0, 65535) },
   apiTokens: { env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
   secretsKey: { env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
+  rotationWindowSeconds: { env: 'SECRET_ROTATION_WINDOW_SECONDS', default: '86400', description: 'How long the old secret keeps signing after a rotation', parse: int(0, 30 * 86400) },
   deliveryGroupId: { env: 'DELIVERY_GROUP_ID', default: 'webhooks-delivery', description: 'Consumer group of the delivery app', parse: str },
   deliveryHost: { env: 'DELIVERY_HOST', default: '0.0.0.0', description: 'Address the delivery app health endpoint listens on', parse: str },
   deliveryPort: { env: 'DELIVERY_PORT', default: '3001', description: 'Port of the delivery app health endpoint', parse: int(0, 65535) },

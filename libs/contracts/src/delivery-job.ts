@@ -13,9 +13,12 @@ export interface DeliveryJob {
   webhookId: string;
   eventId: string;
   eventType: string;
+  /** A subscription id, or `cb_...` for a per-event callback (see `callback`). */
   subscriptionId: string;
+  /** A per-event callback carried by the event: sent to `url`, signed with CALLBACK_SECRET. */
+  callback?: true;
   tenant?: string;
-  /** The target when the job was made (for operators; attempts use the subscription's current url). */
+  /** The target when the job was made; attempts use the subscription's current url (a callback's is this one). */
   url: string;
   kind: SubscriptionKind;
   format: BodyFormat;

@@ -17,6 +17,8 @@ export interface GatewayEvent {
   extensions?: Record<string, unknown>;
   /** W3C trace context carried by the event's Kafka headers. */
   traceparent?: string;
+  /** A per-event callback target the event carries (Edgegap `webhook_url`, Deep Image `webhooks.complete`, a `webhook-url` header). */
+  callbackUrl?: string;
   /** True when the event came as a CloudEvent (either mode). */
   cloudevent: boolean;
 }

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -85,9 +86,11 @@ const checkHeader = (key: string, value: unknown): string | null => {
 
 const MAX_RETRY_DELAY_SECONDS = 7 * 24 * 3600;
 const SCHEDULE_MESSAGE = `schedule must list whole seconds from 0 to ${MAX_RETRY_DELAY_SECONDS}`;
+const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
+const SECRET_MESSAGE = 'secret must be whsec_ followed by 24 to 64 base64-encoded bytes';
 
 export class RetryPolicyDto {
-  /** Delays in seconds before each retry (after the first attempt). */
+  @ApiProperty({ description: 'Delays in seconds before each retry after the first attempt, e.g. [10, 20]', type: [Number], example: [10, 20] })
   @IsArray({ message: 'schedule must be a list of delays in seconds' })
   @ArrayMaxSize(20)
   @IsInt({ each: true, message: SCHEDULE_MESSAGE })
@@ -97,6 +100,7 @@ export class RetryPolicyDto {
 }
 
 export class RateLimitDto {
+  @ApiProperty({ minimum: 1, maximum: 100_000 })
   @IsInt()
   @Min(1)
   @Max(100_000)
@@ -104,10 +108,12 @@ export class RateLimitDto {
 }
 
 export class CreateSubscriptionDto {
+  @ApiProperty({ example: 'https://hooks.example.com/deployments', maxLength: 2048 })
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_valid_protocol: true }, { message: 'url must be an http(s) URL' })
   @MaxLength(2048)
   url!: string;
 
+  @ApiProperty({ description: 'Event type patterns: exact, prefix.* or *', example: ['deployment.*'], type: [String] })
   @IsArray()
   @ArrayNotEmpty({ message: 'events must list at least one event type pattern' })
   @ArrayMaxSize(100)
@@ -116,76 +122,157 @@ export class CreateSubscriptionDto {
   @Matches(EVENT_PATTERN, { each: true, message: 'events must be exact types, prefix.* patterns or *' })
   events!: string[];
 
+  @ApiPropertyOptional({ enum: SUBSCRIPTION_KINDS, default: 'STANDARD', description: 'SLACK posts a Slack message, unsigned' })
   @IsOptional()
   @IsIn(SUBSCRIPTION_KINDS)
   kind?: SubscriptionKind;
 
+  @ApiPropertyOptional({
+    description: 'Dotted path into the event → case-insensitive patterns with * wildcards; every path must match, any pattern may',
+    example: { 'data.environment.type': ['PRODUCTION'], 'data.project.name': ['shop-*'] },
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string' } },
+  })
   @IsOptional()
   @IsObject()
   @IsStringMap(checkFilter)
-  filters?: Record<string, string[]>;
+  filters?: Record<string, string[]> | null;
 
+  @ApiPropertyOptional({ description: 'whsec_ signing secret; generated when absent', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
   @IsOptional()
   @IsString()
-  @Matches(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, { message: 'secret must be whsec_ followed by 24 to 64 base64-encoded bytes' })
+  @Matches(SECRET_PATTERN, { message: SECRET_MESSAGE })
   secret?: string;
 
+  @ApiPropertyOptional({ description: 'Static headers sent with every webhook', example: { 'Qovery-Secret': 's3cr3t' }, type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()
   @IsObject()
   @IsStringMap(checkHeader)
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | null;
 
+  @ApiPropertyOptional({ maxLength: 500 })
   @IsOptional()
   @IsString()
   @MaxLength(500)
-  description?: string;
+  description?: string | null;
 
+  @ApiPropertyOptional({ default: true })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
 
+  @ApiPropertyOptional({ description: 'Only events of this tenant match', maxLength: 200 })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  tenant?: string;
+  tenant?: string | null;
 
+  @ApiPropertyOptional({ enum: BODY_FORMATS, default: 'standard' })
   @IsOptional()
   @IsIn(BODY_FORMATS)
   format?: BodyFormat;
 
+  @ApiPropertyOptional({ type: RetryPolicyDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => RetryPolicyDto)
-  retry?: RetryPolicyDto;
+  retry?: RetryPolicyDto | null;
 
+  @ApiPropertyOptional({ minimum: 100, maximum: 30_000, description: 'Total timeout per attempt' })
   @IsOptional()
   @IsInt()
   @Min(100)
   @Max(30_000)
-  timeout_ms?: number;
+  timeout_ms?: number | null;
 
+  @ApiPropertyOptional({ type: RateLimitDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => RateLimitDto)
-  rate_limit?: RateLimitDto;
+  rate_limit?: RateLimitDto | null;
+}
+
+/** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
+export class UpdateSubscriptionDto extends PartialType(OmitType(CreateSubscriptionDto, ['secret'] as const)) {}
+
+export class RotateSecretDto {
+  @ApiPropertyOptional({ description: 'The new whsec_ secret; generated when absent' })
+  @IsOptional()
+  @IsString()
+  @Matches(SECRET_PATTERN, { message: SECRET_MESSAGE })
+  secret?: string;
+
+  @ApiPropertyOptional({ description: 'How long the old secret keeps signing (default SECRET_ROTATION_WINDOW_SECONDS)', minimum: 0, maximum: 30 * 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * 86400)
+  old_secret_ttl_seconds?: number;
+}
+
+export class ListSubscriptionsQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  tenant?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'] })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'enabled must be true or false' })
+  enabled?: 'true' | 'false';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
 }
 
 /** What the API returns for a subscription: never its secrets. */
-export interface SubscriptionView {
-  id: string;
-  url: string;
-  events: string[];
-  kind: SubscriptionKind;
-  filters: Record<string, string[]>;
-  headers: Record<string, string>;
-  description?: string;
-  enabled: boolean;
-  tenant?: string;
-  format: BodyFormat;
-  retry?: { schedule: number[] };
-  timeout_ms?: number;
-  rate_limit?: { per_second: number };
-  created_at: string;
-  updated_at: string;
+export class SubscriptionView {
+  @ApiProperty() id!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty({ type: [String] }) events!: string[];
+  @ApiProperty({ enum: SUBSCRIPTION_KINDS }) kind!: SubscriptionKind;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } }) filters!: Record<string, string[]>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
+  @ApiPropertyOptional() description?: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiPropertyOptional() tenant?: string;
+  @ApiProperty({ enum: BODY_FORMATS }) format!: BodyFormat;
+  @ApiPropertyOptional({ type: RetryPolicyDto }) retry?: { schedule: number[] };
+  @ApiPropertyOptional() timeout_ms?: number;
+  @ApiPropertyOptional({ type: RateLimitDto }) rate_limit?: { per_second: number };
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+export class CreatedSubscriptionView extends SubscriptionView {
+  @ApiProperty({ description: 'The signing secret: shown here and on rotation only' }) secret!: string;
+}
+
+export class SubscriptionPage {
+  @ApiProperty({ type: [SubscriptionView] }) data!: SubscriptionView[];
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next page; absent on the last page' }) next_cursor?: string;
+}
+
+export class RotatedSecretView {
+  @ApiProperty() id!: string;
+  @ApiProperty() secret!: string;
+  @ApiPropertyOptional({ description: 'When the previous secret stops signing' }) previous_secret_expires_at?: string;
+}
+
+export class TestDeliveryView {
+  @ApiProperty() webhook_id!: string;
+  @ApiProperty() event_id!: string;
 }

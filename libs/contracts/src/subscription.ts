@@ -4,6 +4,18 @@ export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
 export const BODY_FORMATS = ['standard', 'raw', 'cloudevents'] as const;
 export type BodyFormat = (typeof BODY_FORMATS)[number];
 
+export interface SigningSecret {
+  /** `whsec_...` */
+  secret: string;
+  /** ISO time after which it no longer signs; absent for the current secret. */
+  expiresAt?: string;
+}
+
+/** The secrets that sign at `now`. */
+export function activeSecrets(secrets: readonly SigningSecret[], now: Date): string[] {
+  return secrets.filter((s) => s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime()).map((s) => s.secret);
+}
+
 /** A subscription as the gateway holds it in memory (secrets in clear). */
 export interface Subscription {
   id: string;
@@ -13,8 +25,8 @@ export interface Subscription {
   kind: SubscriptionKind;
   /** Dotted path into the normalised event → case-insensitive patterns with `*`. */
   filters: Record<string, string[]>;
-  /** Signing secrets, newest first (`whsec_...`). */
-  secrets: string[];
+  /** Signing secrets, newest first. During a rotation the old one signs too, until it expires. */
+  secrets: SigningSecret[];
   headers: Record<string, string>;
   description?: string;
   enabled: boolean;

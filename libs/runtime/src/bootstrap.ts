@@ -12,6 +12,8 @@ export interface GatewayAppSpec {
   module: DynamicModule;
   http: { host: string; port: number };
   consumer: Omit<KafkaBatchServerOptions, 'kafka'>;
+  /** App-specific HTTP set-up (e.g. OpenAPI), before the app initialises. */
+  configure?: (app: INestApplication) => void;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
+  spec.configure?.(app);
   app.connectMicroservice({ strategy: new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT) }) }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();

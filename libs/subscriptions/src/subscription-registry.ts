@@ -1,16 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
 import type { GatewayEvent, Subscription } from '@app/contracts';
 import { SubscriptionIndex } from '@app/filter';
-import { KAFKA_CLIENT, KafkaProducer, KafkaTopics } from '@app/kafka';
+import { KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
 import { SecretBox } from './secret-box.js';
 import { decodeSubscription, StoredSubscription } from './subscription.codec.js';
 
-/** Keys starting with this are control records, not subscriptions. */
-export const CONTROL_KEY_PREFIX = '__';
-const SYNC_KEY = `${CONTROL_KEY_PREFIX}sync__`;
 const WAIT_TIMEOUT_MS = 15_000;
 
 interface Waiter {
@@ -23,8 +20,11 @@ interface Waiter {
  * Every instance's in-memory copy of the compacted subscriptions topic (the
  * source of truth), the way Kafka Connect and Schema Registry keep their state.
  * It reads the topic from the beginning in a group of its own, never commits,
- * and is ready once it has read a sync record it wrote itself after start-up,
- * so nothing written before start-up is missed.
+ * and is ready once it has applied everything up to the topic's end offsets as
+ * they were at start-up. `catchUp()` does the same at any moment: the producer
+ * app calls it before each source batch, so an event published after a
+ * subscription write returned is matched against it, whichever instance took
+ * the write.
  */
 @Injectable()
 export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown {
@@ -35,13 +35,13 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
   private readonly applied = new Map<number, bigint>();
   private waiters: Waiter[] = [];
   private consumer?: Consumer;
+  private admin?: Admin;
   private ready = false;
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly topics: KafkaTopics,
-    private readonly producer: KafkaProducer,
   ) {
     this.box = new SecretBox(config.subscriptions.secretsKey);
     this.topic = gatewayTopics(config).subscriptions;
@@ -49,6 +49,8 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
 
   async onModuleInit(): Promise<void> {
     await this.topics.ensure();
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
     const consumer = this.kafka.consumer({
       groupId: `${this.config.kafka.topicPrefix}.registry.${randomUUID()}`,
       allowAutoTopicCreation: false,
@@ -58,13 +60,13 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
     const started = Date.now();
-    await this.sync();
+    await this.catchUp();
     this.ready = true;
     this.logger.log(`caught up: ${this.index.size} subscriptions (${Date.now() - started} ms)`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect();
+    await Promise.all([this.consumer?.disconnect(), this.admin?.disconnect()]);
   }
 
   isReady(): boolean {
@@ -104,11 +106,13 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
     });
   }
 
-  /** Writes a sync record and waits until it has been read back: everything before it is applied. */
-  private async sync(): Promise<void> {
-    const [meta] = await this.producer.send([{ topic: this.topic, key: SYNC_KEY, value: null }]);
-    if (!meta?.baseOffset) throw new Error('the sync record was not acknowledged');
-    await this.waitFor(meta.partition, BigInt(meta.baseOffset));
+  /** Resolves once every record on the topic now (up to its current end offsets) is applied here. */
+  async catchUp(): Promise<void> {
+    if (!this.admin) throw new Error('the subscription registry is not started');
+    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    await Promise.all(
+      offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => this.waitFor(o.partition, BigInt(o.high) - 1n)),
+    );
   }
 
   private applyBatch({ batch }: EachBatchPayload): Promise<void> {
@@ -125,7 +129,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
 
   private apply(message: KafkaMessage): void {
     const id = message.key?.toString('utf8');
-    if (!id || id.startsWith(CONTROL_KEY_PREFIX)) return;
+    if (!id) return;
     if (message.value === null) {
       this.index.remove(id);
       return;

@@ -6,7 +6,7 @@ import { webhookHeaders } from './webhook-request.js';
 
 const secret = generateSecret();
 const sub: Subscription = {
-  id: 'sub_1', url: 'http://127.0.0.1:1/hook', events: ['*'], kind: 'STANDARD', filters: {}, secrets: [secret],
+  id: 'sub_1', url: 'http://127.0.0.1:1/hook', events: ['*'], kind: 'STANDARD', filters: {}, secrets: [{ secret }],
   headers: { 'Qovery-Secret': 'shh' }, enabled: true, format: 'standard', createdAt: '', updatedAt: '',
 };
 const job: DeliveryJob = {

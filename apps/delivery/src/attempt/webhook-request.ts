@@ -1,4 +1,4 @@
-import type { DeliveryJob, Subscription } from '@app/contracts';
+import { activeSecrets, type DeliveryJob, type Subscription } from '@app/contracts';
 import { secretKey, signatureHeader } from '@app/signing';
 
 /**
@@ -13,7 +13,7 @@ export function webhookHeaders(job: DeliveryJob, sub: Subscription, deliveryId: 
     const timestamp = Math.floor(now.getTime() / 1000);
     headers['webhook-id'] = job.webhookId;
     headers['webhook-timestamp'] = String(timestamp);
-    headers['webhook-signature'] = signatureHeader(sub.secrets.map(secretKey), job.webhookId, timestamp, job.body);
+    headers['webhook-signature'] = signatureHeader(activeSecrets(sub.secrets, now).map(secretKey), job.webhookId, timestamp, job.body);
   }
   headers['x-webhook-delivery-id'] = deliveryId;
   headers['x-webhook-event-type'] = job.eventType;

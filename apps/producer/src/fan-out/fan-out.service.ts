@@ -30,8 +30,12 @@ export class FanOutService {
   }
 
   async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>): Promise<void> {
+    // Read-your-writes across instances: every subscription written before this batch was read is applied.
+    await this.registry.catchUp();
     const now = new Date();
-    const options = { maxEventBytes: this.config.source.maxEventBytes, now: () => now };
+    const { source, callbacks } = this.config;
+    const options = { maxEventBytes: source.maxEventBytes, paths: source.paths, tenantPath: source.tenantPath, callbacks, now: () => now };
+    const callbackFormat = callbacks.secret ? callbacks.format : undefined;
     let records: OutgoingRecord[] = [];
     let invalid = 0;
     for (const message of batch.messages) {
@@ -41,7 +45,7 @@ export class FanOutService {
         records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
       } else {
         const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        for (const job of fanOut(read.event, this.registry.match(read.event), position, now)) {
+        for (const job of fanOut(read.event, this.registry.match(read.event), position, now, callbackFormat)) {
           records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
         }
       }

@@ -19,7 +19,7 @@ const sub = (id: string, extra: Partial<Subscription> = {}): Subscription => ({
   events: ['*'],
   kind: 'STANDARD',
   filters: {},
-  secrets: ['whsec_x'],
+  secrets: [{ secret: 'whsec_x' }],
   headers: {},
   enabled: true,
   format: 'standard',
@@ -63,5 +63,14 @@ describe('fanOut', () => {
     expect(jobs[0]!.webhookId).toMatch(/^msg_/);
     expect(jobs[0]!.webhookId).not.toBe(jobs[1]!.webhookId);
     expect(fanOut(event, [sub('a')], position, new Date())[0]!.webhookId).toBe(jobs[0]!.webhookId);
+  });
+
+  it('adds a job for the event\'s own callback URL when callbacks are on', () => {
+    const withCallback = { ...event, callbackUrl: 'https://cb.example/hook' };
+    expect(fanOut(withCallback, [sub('a')], position, new Date())).toHaveLength(1);
+    const jobs = fanOut(withCallback, [sub('a')], position, new Date(), 'raw');
+    expect(jobs).toHaveLength(2);
+    expect(jobs[1]).toMatchObject({ callback: true, url: 'https://cb.example/hook', format: 'raw', kind: 'STANDARD', subscriptionId: expect.stringMatching(/^cb_/) });
+    expect(JSON.parse(jobs[1]!.body)).toEqual(event.data);
   });
 });

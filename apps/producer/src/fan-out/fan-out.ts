@@ -1,4 +1,5 @@
-import type { DeliveryJob, GatewayEvent, Subscription } from '@app/contracts';
+import { createHash } from 'node:crypto';
+import type { BodyFormat, DeliveryJob, GatewayEvent, Subscription, SubscriptionKind } from '@app/contracts';
 import { renderBody } from './render-body.js';
 import { webhookId } from './webhook-id.js';
 
@@ -8,23 +9,50 @@ export interface SourcePosition {
   offset: string;
 }
 
-/** One delivery job per matched subscription; each distinct body is rendered once per event. */
-export function fanOut(event: GatewayEvent, matches: readonly Subscription[], position: SourcePosition, now: Date): DeliveryJob[] {
+/** A delivery target: a registered subscription, or the per-event callback an event carries. */
+interface Target {
+  subscriptionId: string;
+  url: string;
+  kind: SubscriptionKind;
+  format: BodyFormat;
+  callback?: true;
+}
+
+/** The pseudo-subscription id of a per-event callback URL (stable, so its jobs share a key). */
+export const callbackId = (url: string) => `cb_${createHash('sha256').update(url).digest('base64url').slice(0, 22)}`;
+
+/**
+ * One delivery job per matched subscription, plus one for the event's own
+ * callback URL when callbacks are on (`callbackFormat` set). Each distinct body
+ * is rendered once per event.
+ */
+export function fanOut(
+  event: GatewayEvent,
+  matches: readonly Subscription[],
+  position: SourcePosition,
+  now: Date,
+  callbackFormat?: BodyFormat,
+): DeliveryJob[] {
+  const targets: Target[] = matches.map((s) => ({ subscriptionId: s.id, url: s.url, kind: s.kind, format: s.format }));
+  if (event.callbackUrl && callbackFormat) {
+    targets.push({ subscriptionId: callbackId(event.callbackUrl), url: event.callbackUrl, kind: 'STANDARD', format: callbackFormat, callback: true });
+  }
   const bodies = new Map<string, string>();
   const createdAt = now.toISOString();
-  return matches.map((sub) => {
-    const bodyKey = `${sub.kind}/${sub.format}`;
+  return targets.map((target) => {
+    const bodyKey = `${target.kind}/${target.format}`;
     let body = bodies.get(bodyKey);
-    if (body === undefined) bodies.set(bodyKey, (body = renderBody(event, sub.kind, sub.format)));
+    if (body === undefined) bodies.set(bodyKey, (body = renderBody(event, target.kind, target.format)));
     return {
-      webhookId: webhookId(event.source, event.id, sub.id),
+      webhookId: webhookId(event.source, event.id, target.subscriptionId),
       eventId: event.id,
       eventType: event.type,
-      subscriptionId: sub.id,
+      subscriptionId: target.subscriptionId,
+      ...(target.callback && { callback: true }),
       tenant: event.tenant,
-      url: sub.url,
-      kind: sub.kind,
-      format: sub.format,
+      url: target.url,
+      kind: target.kind,
+      format: target.format,
       body,
       traceparent: event.traceparent,
       attempt: 1,

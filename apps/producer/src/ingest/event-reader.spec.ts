@@ -1,6 +1,12 @@
 import { readEvent, type SourceRecord } from './event-reader.js';
 
-const options = { maxEventBytes: 1024, now: () => new Date('2026-01-02T03:04:05.000Z') };
+const options = {
+  maxEventBytes: 1024,
+  paths: { id: 'id', type: 'type', data: 'data', subject: 'subject', time: 'time' },
+  tenantPath: 'tenant',
+  callbacks: { urlPaths: ['data.webhook_url', 'data.webhooks.complete'], urlHeader: 'webhook-url' },
+  now: () => new Date('2026-01-02T03:04:05.000Z'),
+};
 const json = (v: unknown, headers?: SourceRecord['headers']): SourceRecord => ({ value: Buffer.from(JSON.stringify(v)), headers });
 const reason = (r: ReturnType<typeof readEvent>) => (r.ok ? 'ok' : r.reason);
 
@@ -28,6 +34,26 @@ describe('readEvent', () => {
       options,
     );
     expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'b1', type: 'job.completed', source: 'deep-image', data: { job: 'j1' }, cloudevent: true }));
+  });
+
+  it('reads plain JSON at configured paths and the tenant from a configured path', () => {
+    const r = readEvent(
+      json({ meta: { event_id: 7, kind: 'order.paid', at: '2026-03-03T00:00:00Z' }, body: { org: { id: 'org-9' } } }),
+      'orders',
+      { ...options, paths: { id: 'meta.event_id', type: 'meta.kind', data: 'body', subject: 'meta.subject', time: 'meta.at' }, tenantPath: 'data.org.id' },
+    );
+    expect(r.ok && r.event).toEqual(expect.objectContaining({ id: '7', type: 'order.paid', time: '2026-03-03T00:00:00Z', data: { org: { id: 'org-9' } }, tenant: 'org-9' }));
+  });
+
+  it('finds a per-event callback URL in the data (Edgegap, Deep Image) or in a header', () => {
+    const edgegap = readEvent(json({ id: '1', type: 'deployment.ready', data: { request_id: 'r', webhook_url: 'https://cb.example/e' } }), 't', options);
+    expect(edgegap.ok && edgegap.event.callbackUrl).toBe('https://cb.example/e');
+    const deepImage = readEvent(json({ id: '2', type: 'job.completed', data: { job: 'j', webhooks: { complete: 'https://cb.example/d' } } }), 't', options);
+    expect(deepImage.ok && deepImage.event.callbackUrl).toBe('https://cb.example/d');
+    const byHeader = readEvent(json({ id: '3', type: 'x', data: { webhook_url: 'https://cb.example/ignored' } }, { 'webhook-url': Buffer.from('https://cb.example/h') }), 't', options);
+    expect(byHeader.ok && byHeader.event.callbackUrl).toBe('https://cb.example/h');
+    const none = readEvent(json({ id: '4', type: 'x', data: {} }), 't', options);
+    expect(none.ok && none.event.callbackUrl).toBeUndefined();
   });
 
   it.each([

@@ -1,4 +1,6 @@
+import type { GatewayConfig } from '@app/config';
 import type { GatewayEvent } from '@app/contracts';
+import { readPath } from '@app/filter';
 
 /** A source record as the reader needs it (a kafkajs message fits). */
 export interface SourceRecord {
@@ -11,6 +13,11 @@ export type ReadResult = { ok: true; event: GatewayEvent } | { ok: false; reason
 
 export interface EventReaderOptions {
   maxEventBytes: number;
+  /** Where plain-JSON events keep their attributes. */
+  paths: GatewayConfig['source']['paths'];
+  /** Path into the normalised event naming its tenant. */
+  tenantPath: string;
+  callbacks: Pick<GatewayConfig['callbacks'], 'urlPaths' | 'urlHeader'>;
   /** The time to give events that carry none. */
   now: () => Date;
 }
@@ -22,6 +29,7 @@ const CE_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'time', 's
 const DEFAULT_SOURCE = 'kafka';
 
 const invalid = (reason: string): ReadResult => ({ ok: false, reason });
+const split = (path: string) => path.split('.');
 
 function header(record: SourceRecord, name: string): string | undefined {
   const value = record.headers?.[name];
@@ -33,17 +41,29 @@ function header(record: SourceRecord, name: string): string | undefined {
  * Reads a source record as a GatewayEvent, or says why it cannot. Accepts:
  * - CloudEvents in binary mode (`ce_*` headers, the value is the data), per the Kafka protocol binding;
  * - CloudEvents in structured mode (a JSON object with `specversion`, or content-type application/cloudevents+json);
- * - plain JSON `{id, type, data, subject?, tenant?, time?, source?}`.
+ * - plain JSON, its id/type/data/subject/time at configurable paths (default `{id, type, data, subject?, time?, tenant?, source?}`).
+ * The tenant and a per-event callback URL are then read from the normalised event.
  */
 export function readEvent(record: SourceRecord, topic: string, options: EventReaderOptions): ReadResult {
+  const result = readShape(record, topic, options);
+  if (!result.ok) return result;
+  const event = result.event;
+  if (options.tenantPath !== 'tenant') {
+    const tenant = readPath(event, split(options.tenantPath));
+    event.tenant = typeof tenant === 'string' || typeof tenant === 'number' ? String(tenant) : undefined;
+  }
+  event.callbackUrl = callbackUrl(record, event, options.callbacks);
+  return result;
+}
+
+function readShape(record: SourceRecord, topic: string, options: EventReaderOptions): ReadResult {
   const value = record.value;
   if (value === null || value.length === 0) return invalid('empty value (tombstone or no payload)');
   if (value.length > options.maxEventBytes)
     return invalid(`event is ${value.length} bytes, over the ${options.maxEventBytes}-byte limit (MAX_EVENT_BYTES)`);
 
   const traceparent = header(record, 'traceparent') ?? header(record, 'ce_traceparent');
-  const ceSpecversion = header(record, 'ce_specversion');
-  if (ceSpecversion !== undefined) return readBinaryCloudEvent(record, value, traceparent, topic, options);
+  if (header(record, 'ce_specversion') !== undefined) return readBinaryCloudEvent(record, value, traceparent, options);
 
   let parsed: unknown;
   try {
@@ -55,10 +75,20 @@ export function readEvent(record: SourceRecord, topic: string, options: EventRea
   const obj = parsed as Record<string, unknown>;
   const contentType = header(record, 'content-type') ?? '';
   const structured = 'specversion' in obj || contentType.startsWith('application/cloudevents+json');
-  return structured ? fromCloudEventAttributes(obj, obj.data, traceparent, topic, options) : readPlain(obj, traceparent, topic, options);
+  return structured ? fromCloudEventAttributes(obj, obj.data, traceparent, options) : readPlain(obj, traceparent, topic, options);
 }
 
-function readBinaryCloudEvent(record: SourceRecord, value: Buffer, traceparent: string | undefined, topic: string, options: EventReaderOptions): ReadResult {
+function callbackUrl(record: SourceRecord, event: GatewayEvent, callbacks: EventReaderOptions['callbacks']): string | undefined {
+  const fromHeader = header(record, callbacks.urlHeader);
+  if (fromHeader) return fromHeader;
+  for (const path of callbacks.urlPaths) {
+    const url = readPath(event, split(path));
+    if (typeof url === 'string' && url.length > 0) return url;
+  }
+  return undefined;
+}
+
+function readBinaryCloudEvent(record: SourceRecord, value: Buffer, traceparent: string | undefined, options: EventReaderOptions): ReadResult {
   const attributes: Record<string, unknown> = {};
   for (const name of Object.keys(record.headers ?? {})) {
     if (name.startsWith('ce_')) attributes[name.slice(3)] = header(record, name);
@@ -76,16 +106,10 @@ function readBinaryCloudEvent(record: SourceRecord, value: Buffer, traceparent: 
     attributes.data_base64 = true;
   }
   if (contentType !== undefined) attributes.datacontenttype = contentType;
-  return fromCloudEventAttributes(attributes, data, traceparent, topic, options);
+  return fromCloudEventAttributes(attributes, data, traceparent, options);
 }
 
-function fromCloudEventAttributes(
-  ce: Record<string, unknown>,
-  data: unknown,
-  traceparent: string | undefined,
-  _topic: string,
-  options: EventReaderOptions,
-): ReadResult {
+function fromCloudEventAttributes(ce: Record<string, unknown>, data: unknown, traceparent: string | undefined, options: EventReaderOptions): ReadResult {
   if (ce.specversion !== '1.0') return invalid(`CloudEvent specversion must be "1.0", got ${JSON.stringify(ce.specversion)}`);
   const id = checkId(ce.id);
   if (typeof id !== 'string') return id;
@@ -97,7 +121,6 @@ function fromCloudEventAttributes(
   if (ce.subject !== undefined && typeof ce.subject !== 'string') return invalid('CloudEvent subject must be a string');
   const extensions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(ce)) if (!CE_ATTRIBUTES.has(k)) extensions[k] = v;
-  const tenant = typeof extensions.tenant === 'string' ? extensions.tenant : undefined;
   return {
     ok: true,
     event: {
@@ -106,7 +129,7 @@ function fromCloudEventAttributes(
       source: ce.source,
       time,
       subject: ce.subject,
-      tenant,
+      tenant: typeof extensions.tenant === 'string' ? extensions.tenant : undefined,
       datacontenttype: typeof ce.datacontenttype === 'string' ? ce.datacontenttype : undefined,
       data: data ?? null,
       extensions: Object.keys(extensions).length > 0 ? extensions : undefined,
@@ -117,12 +140,15 @@ function fromCloudEventAttributes(
 }
 
 function readPlain(obj: Record<string, unknown>, traceparent: string | undefined, topic: string, options: EventReaderOptions): ReadResult {
-  const id = checkId(typeof obj.id === 'number' ? String(obj.id) : obj.id);
+  const at = (path: string) => readPath(obj, split(path));
+  const rawId = at(options.paths.id);
+  const id = checkId(typeof rawId === 'number' ? String(rawId) : rawId);
   if (typeof id !== 'string') return id;
-  const type = checkType(obj.type);
+  const type = checkType(at(options.paths.type));
   if (typeof type !== 'string') return type;
-  const time = checkTime(obj.time ?? obj.timestamp, options);
+  const time = checkTime(at(options.paths.time) ?? obj.timestamp, options);
   if (typeof time !== 'string') return time;
+  const subject = at(options.paths.subject);
   return {
     ok: true,
     event: {
@@ -130,9 +156,9 @@ function readPlain(obj: Record<string, unknown>, traceparent: string | undefined
       type,
       source: typeof obj.source === 'string' && obj.source.length > 0 ? obj.source : `${DEFAULT_SOURCE}:${topic}`,
       time,
-      subject: typeof obj.subject === 'string' ? obj.subject : undefined,
+      subject: typeof subject === 'string' ? subject : undefined,
       tenant: typeof obj.tenant === 'string' ? obj.tenant : undefined,
-      data: obj.data ?? null,
+      data: at(options.paths.data) ?? null,
       traceparent,
       cloudevent: false,
     },

@@ -1,10 +1,28 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import type { CreateSubscriptionDto, Subscription, SubscriptionView } from '@app/contracts';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import {
+  activeSecrets,
+  type CreatedSubscriptionView,
+  type CreateSubscriptionDto,
+  type GatewayEvent,
+  type ListSubscriptionsQueryDto,
+  type RotatedSecretView,
+  type RotateSecretDto,
+  type Subscription,
+  type SubscriptionPage,
+  type SubscriptionView,
+  type TestDeliveryView,
+  type UpdateSubscriptionDto,
+} from '@app/contracts';
+import { KafkaProducer } from '@app/kafka';
 import { generateSecret } from '@app/signing';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
+import { fanOut } from '../fan-out/fan-out.js';
 
 export const newSubscriptionId = () => `sub_${randomBytes(12).toString('base64url')}`;
+const DEFAULT_PAGE_SIZE = 100;
+export const TEST_EVENT_TYPE = 'webhook.test';
 
 export function toView(sub: Subscription): SubscriptionView {
   return {
@@ -26,54 +44,136 @@ export function toView(sub: Subscription): SubscriptionView {
   };
 }
 
+/** Applies the fields a create or update body carries: undefined keeps, null clears. */
+function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscription {
+  const keep = <T>(value: T | null | undefined, current: T | undefined): T | undefined => (value === undefined ? current : (value ?? undefined));
+  return {
+    ...sub,
+    url: dto.url ?? sub.url,
+    events: dto.events ? [...new Set(dto.events)] : sub.events,
+    kind: dto.kind ?? sub.kind,
+    filters: dto.filters === undefined ? sub.filters : (dto.filters ?? {}),
+    headers: dto.headers === undefined ? sub.headers : (dto.headers ?? {}),
+    description: keep(dto.description, sub.description),
+    enabled: dto.enabled ?? sub.enabled,
+    tenant: keep(dto.tenant, sub.tenant),
+    format: dto.format ?? sub.format,
+    retry: dto.retry === undefined ? sub.retry : dto.retry ? { schedule: dto.retry.schedule } : undefined,
+    timeoutMs: keep(dto.timeout_ms, sub.timeoutMs),
+    rateLimit: dto.rate_limit === undefined ? sub.rateLimit : dto.rate_limit ? { perSecond: dto.rate_limit.per_second } : undefined,
+  };
+}
+
+const encodeCursor = (sub: Subscription) => Buffer.from(JSON.stringify([sub.createdAt, sub.id])).toString('base64url');
+function decodeCursor(cursor: string): [string, string] | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string') ? (v as [string, string]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Subscription use cases; reads come from the registry, writes go through the store. */
 @Injectable()
 export class SubscriptionsService {
+  private readonly deliveriesTopic: string;
+
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly registry: SubscriptionRegistry,
     private readonly store: SubscriptionStore,
-  ) {}
+    private readonly producer: KafkaProducer,
+  ) {
+    this.deliveriesTopic = gatewayTopics(config).deliveries;
+  }
 
-  /** Creates the subscription; the secret is returned here and never again. */
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionView & { secret: string }> {
+  /** Creates the subscription; the secret is returned here and on rotation, never again. */
+  async create(dto: CreateSubscriptionDto): Promise<CreatedSubscriptionView> {
     const now = new Date().toISOString();
     const secret = dto.secret ?? generateSecret();
-    const sub: Subscription = {
+    const blank: Subscription = {
       id: newSubscriptionId(),
       url: dto.url,
-      events: [...new Set(dto.events)],
-      kind: dto.kind ?? 'STANDARD',
-      filters: dto.filters ?? {},
-      secrets: [secret],
-      headers: dto.headers ?? {},
-      description: dto.description,
-      enabled: dto.enabled ?? true,
-      tenant: dto.tenant,
-      format: dto.format ?? 'standard',
-      retry: dto.retry && { schedule: dto.retry.schedule },
-      timeoutMs: dto.timeout_ms,
-      rateLimit: dto.rate_limit && { perSecond: dto.rate_limit.per_second },
+      events: [],
+      kind: 'STANDARD',
+      filters: {},
+      secrets: [{ secret }],
+      headers: {},
+      enabled: true,
+      format: 'standard',
       createdAt: now,
       updatedAt: now,
     };
+    const sub = applyFields(blank, dto);
     await this.store.put(sub);
     return { ...toView(sub), secret };
   }
 
-  list(): SubscriptionView[] {
-    return this.registry
+  list(query: ListSubscriptionsQueryDto): SubscriptionPage {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && after === null) throw new BadRequestException('cursor is not a cursor this API returned');
+    const enabled = query.enabled === undefined ? undefined : query.enabled === 'true';
+    const matching = this.registry
       .all()
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
-      .map(toView);
+      .filter((s) => (query.tenant === undefined || s.tenant === query.tenant) && (enabled === undefined || s.enabled === enabled))
+      .filter((s) => after === null || s.createdAt > after[0] || (s.createdAt === after[0] && s.id > after[1]))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const page = matching.slice(0, limit);
+    const last = page.at(-1);
+    return { data: page.map(toView), next_cursor: matching.length > limit && last ? encodeCursor(last) : undefined };
   }
 
   get(id: string): SubscriptionView {
     return toView(this.find(id));
   }
 
+  async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
+    const sub = { ...applyFields(this.find(id), dto), updatedAt: new Date().toISOString() };
+    await this.store.put(sub);
+    return toView(sub);
+  }
+
   async delete(id: string): Promise<void> {
     this.find(id);
     await this.store.delete(id);
+  }
+
+  /**
+   * A new secret signs from now on; the previous one keeps signing alongside it
+   * for the rotation window, so receivers can switch without losing a webhook.
+   */
+  async rotateSecret(id: string, dto: RotateSecretDto): Promise<RotatedSecretView> {
+    const sub = this.find(id);
+    const now = new Date();
+    const ttl = dto.old_secret_ttl_seconds ?? this.config.subscriptions.rotationWindowSeconds;
+    const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+    const secret = dto.secret ?? generateSecret();
+    const previous = sub.secrets
+      .filter((s) => activeSecrets([s], now).length > 0)
+      .map((s) => ({ secret: s.secret, expiresAt: s.expiresAt !== undefined && s.expiresAt < expiresAt ? s.expiresAt : expiresAt }));
+    await this.store.put({ ...sub, secrets: [{ secret }, ...previous], updatedAt: now.toISOString() });
+    return { id, secret, previous_secret_expires_at: previous.length > 0 ? expiresAt : undefined };
+  }
+
+  /** Sends a `webhook.test` event to this subscription through the normal delivery path. */
+  async sendTest(id: string): Promise<TestDeliveryView> {
+    const sub = this.find(id);
+    const now = new Date();
+    const event: GatewayEvent = {
+      id: `test_${randomUUID()}`,
+      type: TEST_EVENT_TYPE,
+      source: 'webhook-gateway',
+      time: now.toISOString(),
+      tenant: sub.tenant,
+      data: { message: 'A test webhook sent from the management API.', subscription_id: sub.id },
+      cloudevent: false,
+    };
+    const [job] = fanOut(event, [sub], { topic: 'api', partition: -1, offset: '-1' }, now);
+    if (!job) throw new Error('no job for the test event');
+    await this.producer.send([{ topic: this.deliveriesTopic, key: job.subscriptionId, value: job }]);
+    return { webhook_id: job.webhookId, event_id: event.id };
   }
 
   private find(id: string): Subscription {
