@@ -7,9 +7,13 @@ import { BROKERS } from './broker.js';
 
 export const API_TOKEN = 'e2e-token';
 
-/** A configuration of its own per test file: own topics and groups, so files never see each other's records. */
+/**
+ * A configuration of its own per test file: own topics and groups, so files never
+ * see each other's records. `{prefix}` in a value stands for the file's topic prefix.
+ */
 export function testConfig(name: string, env: Record<string, string> = {}): GatewayConfig {
   const prefix = `e2e-${name}-${randomBytes(4).toString('hex')}`;
+  const own = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replaceAll('{prefix}', prefix)]));
   return loadConfig({
     KAFKA_BROKERS: BROKERS.join(','),
     TOPIC_PREFIX: prefix,
@@ -25,7 +29,7 @@ export function testConfig(name: string, env: Record<string, string> = {}): Gate
     SECRETS_KEY: randomBytes(32).toString('hex'),
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
     LOG_LEVEL: 'warn',
-    ...env,
+    ...own,
   });
 }
 

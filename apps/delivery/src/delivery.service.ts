@@ -64,7 +64,7 @@ export class DeliveryService {
       attempt: job.attempt,
       startedAt: started.toISOString(),
     };
-    const sub = job.callback ? this.callbackSubscription(job) : this.registry.get(job.subscriptionId);
+    const sub = job.callback ? this.callbackSubscription(job) : await this.subscription(job.subscriptionId);
     if (!sub || !sub.enabled) {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return [this.resultRecord({ ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() })];
@@ -91,6 +91,18 @@ export class DeliveryService {
     this.logger.warn(`${job.webhookId} to ${job.subscriptionId} failed (${verdict.reason}): dead-lettered, retry topics are not built yet`);
     const deadLetter: DeadLetter = { job, lastResult: result, attemptTimestamps: [result.startedAt], deadLetteredAt: result.finishedAt };
     return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: deadLetter }];
+  }
+
+  /**
+   * The subscription as it is now. A miss may only mean this instance's registry
+   * has not yet read a subscription the producer app already matched: catch up
+   * to the topic's end once before calling it deleted.
+   */
+  private async subscription(id: string): Promise<Subscription | undefined> {
+    const known = this.registry.get(id);
+    if (known) return known;
+    await this.registry.catchUp();
+    return this.registry.get(id);
   }
 
   /** A per-event callback is delivered like a one-off subscription, signed with CALLBACK_SECRET. */

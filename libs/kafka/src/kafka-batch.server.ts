@@ -14,6 +14,8 @@ export interface KafkaBatchServerOptions {
   partitionsConsumedConcurrently?: number;
   maxBytesPerPartition?: number;
   sessionTimeoutMs?: number;
+  /** Told when the consumer joins its group (true) and when it stops for good (false). */
+  onConsuming?: (consuming: boolean) => void;
 }
 
 /** What a batch handler gets besides the batch: liveness checks and the raw kafkajs payload. */
@@ -80,18 +82,33 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       allowAutoTopicCreation: false,
       maxBytesPerPartition: this.options.maxBytesPerPartition,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      // A fetch returns as soon as records arrive; the wait bounds how long shutdown waits for an idle fetch.
+      maxWaitTimeInMs: 1_000,
       // Transactions written by the gateway are read only once committed.
       readUncommitted: false,
     });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
+    // listen() resolves once the group is joined, so readiness means partitions are assigned.
+    const joined = new Promise<void>((resolve, reject) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        this.options.onConsuming?.(true);
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        // kafkajs restarts the consumer after a retriable crash; otherwise it is gone.
+        if (!payload.restart) this.options.onConsuming?.(false);
+        reject(payload.error);
+      });
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.handleBatch(patternByTopic.get(payload.batch.topic) ?? '', payload),
     });
+    await joined;
   }
 
   private async handleBatch(pattern: string, payload: EachBatchPayload): Promise<void> {

@@ -13,7 +13,10 @@ const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
 function logCreator() {
   return ({ namespace, level, log }: LogEntry) => {
     const { message, ...extra } = log;
-    const method = levels[level] ?? 'log';
+    // A broker's error answer is logged by kafkajs' connection before the caller retries or
+    // throws it; what matters is the caller's outcome, so these lines are debug.
+    const answered = namespace === 'Connection' && message.startsWith('Response ');
+    const method = answered ? 'debug' : (levels[level] ?? 'log');
     const detail = extra.error ? ` (${String(extra.error)})` : '';
     new Logger(`kafkajs:${namespace}`)[method](`${message}${detail}`);
   };

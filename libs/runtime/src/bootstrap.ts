@@ -29,10 +29,11 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   spec.configure?.(app);
-  app.connectMicroservice({ strategy: new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT) }) }, { inheritAppConfig: true });
+  const readiness = app.get(Readiness);
+  const consumer = new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT), onConsuming: (c) => readiness.markConsuming(c) });
+  app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
-  app.get(Readiness).markConsuming(true);
   await app.listen(spec.http.port, spec.http.host);
   return app;
 }

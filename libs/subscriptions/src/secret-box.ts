@@ -7,6 +7,9 @@ const VERSION = 'v1';
  * The subscription id is authenticated data, so a secret cannot be moved to
  * another subscription's record.
  */
+/** A sealed secret that fails authentication: another key, another subscription, or tampering. */
+export class SecretOpenError extends Error {}
+
 export class SecretBox {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
@@ -26,6 +29,10 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      throw new SecretOpenError('the secret does not decrypt with this key');
+    }
   }
 }

@@ -5,10 +5,13 @@ import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
 import type { GatewayEvent, Subscription } from '@app/contracts';
 import { SubscriptionIndex } from '@app/filter';
 import { KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
-import { SecretBox } from './secret-box.js';
+import { SecretBox, SecretOpenError } from './secret-box.js';
 import { decodeSubscription, StoredSubscription } from './subscription.codec.js';
 
 const WAIT_TIMEOUT_MS = 15_000;
+/** Tries of an end-offset lookup that hit a leadership change (a new topic, a broker restart). */
+const END_OFFSET_TRIES = 20;
+const END_OFFSET_BACKOFF_MS = 250;
 
 interface Waiter {
   partition: number;
@@ -49,11 +52,12 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
 
   async onModuleInit(): Promise<void> {
     await this.topics.ensure();
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.admin = await this.connectAdmin();
     const consumer = this.kafka.consumer({
       groupId: `${this.config.kafka.topicPrefix}.registry.${randomUUID()}`,
       allowAutoTopicCreation: false,
+      // Short fetch waits: a new record is applied at once anyway, and shutdown does not wait 5 s.
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
     await consumer.connect();
@@ -108,11 +112,37 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
 
   /** Resolves once every record on the topic now (up to its current end offsets) is applied here. */
   async catchUp(): Promise<void> {
-    if (!this.admin) throw new Error('the subscription registry is not started');
-    const offsets = await this.admin.fetchTopicOffsets(this.topic);
+    const offsets = await this.endOffsets();
     await Promise.all(
       offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => this.waitFor(o.partition, BigInt(o.high) - 1n)),
     );
+  }
+
+  /**
+   * The topic's offsets. kafkajs' fetchTopicOffsets gives up on a retriable
+   * NOT_LEADER answer (a partition just created, or moving after a broker
+   * restart) and keeps its stale metadata, so a retriable failure is retried
+   * with a new admin client, which reads fresh metadata.
+   */
+  private async endOffsets(): Promise<{ partition: number; high: string; low: string }[]> {
+    for (let attempt = 1; ; attempt++) {
+      if (!this.admin) throw new Error('the subscription registry is not started');
+      try {
+        return await this.admin.fetchTopicOffsets(this.topic);
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= END_OFFSET_TRIES) throw err;
+        const stale = this.admin;
+        this.admin = await this.connectAdmin();
+        await stale.disconnect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, END_OFFSET_BACKOFF_MS));
+      }
+    }
+  }
+
+  private async connectAdmin(): Promise<Admin> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return admin;
   }
 
   private applyBatch({ batch }: EachBatchPayload): Promise<void> {
@@ -139,9 +169,8 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
       this.index.upsert(decodeSubscription(stored, this.box));
     } catch (err) {
       // Never log the record: it holds sealed secrets.
-      this.logger.error(
-        `subscription ${id} at offset ${message.offset} cannot be read (${(err as Error).message}); is SECRETS_KEY the key it was written with?`,
-      );
+      const why = err instanceof SecretOpenError ? 'its secret does not decrypt: is SECRETS_KEY the key it was written with?' : `it is not a subscription record (${(err as Error).message})`;
+      this.logger.error(`subscription ${id} at offset ${message.offset} is skipped: ${why}`);
     }
   }
 }
