@@ -138,6 +138,7 @@ export function sourceEvents(runId) {
       label,
       form: 'CloudEvent, structured',
       id,
+      type,
       source,
       data,
       message: { key: subject, value: JSON.stringify({ specversion: '1.0', id, source, type, time: now(), subject, datacontenttype: 'application/json', data }) },
@@ -149,6 +150,7 @@ export function sourceEvents(runId) {
       label,
       form: 'plain JSON',
       id,
+      type,
       // Plain events without a source get kafka:<topic> (see the producer's event reader).
       source: `kafka:${SOURCE_TOPIC}`,
       data,
@@ -161,6 +163,7 @@ export function sourceEvents(runId) {
       label,
       form: 'CloudEvent, binary mode',
       id,
+      type,
       source,
       data,
       message: {
