@@ -15,4 +15,6 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 USER node
+# kafkajs 2.2.4 schedules a negative timeout that Node 24 warns about (harmless).
+ENV NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
 CMD ["node", "dist/apps/producer/src/main.js"]

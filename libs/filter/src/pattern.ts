@@ -1,15 +1,24 @@
-/** A case-insensitive value pattern with `*` wildcards, compiled once. */
-export type ValueMatcher = (value: string) => boolean;
+/** A value pattern with `*` wildcards, compiled once; it is given values already lower-cased. */
+export type ValueMatcher = (lowerCasedValue: string) => boolean;
 
+const compiled = new Map<string, ValueMatcher>();
+
+/** Case-insensitive matcher for a pattern; equal patterns share one matcher. */
 export function compileValuePattern(pattern: string): ValueMatcher {
   const lower = pattern.toLowerCase();
-  if (!lower.includes('*')) return (value) => value.toLowerCase() === lower;
+  let matcher = compiled.get(lower);
+  if (!matcher) compiled.set(lower, (matcher = compile(lower)));
+  return matcher;
+}
+
+function compile(lower: string): ValueMatcher {
+  if (!lower.includes('*')) return (value) => value === lower;
   if (lower === '*') return () => true;
   const source = lower
     .split('*')
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
-  const re = new RegExp(`^${source}$`, 'is');
+  const re = new RegExp(`^${source}$`, 's');
   return (value) => re.test(value);
 }
 

@@ -23,9 +23,15 @@ describe('SubscriptionIndex', () => {
     expect(ids(index.match({ type: 'deployment.succeeded' }))).toEqual(['s']);
   });
 
-  it('never matches disabled subscriptions', () => {
+  it('never matches disabled subscriptions, but keeps them, and matches them again once enabled', () => {
     const index = new SubscriptionIndex<Matchable>();
     index.upsert(sub('off', ['*'], { enabled: false }));
+    expect(index.match({ type: 'a' })).toEqual([]);
+    expect(index.get('off')?.enabled).toBe(false);
+    expect(index.size).toBe(1);
+    index.upsert(sub('off', ['*'], { enabled: true }));
+    expect(ids(index.match({ type: 'a' }))).toEqual(['off']);
+    expect(index.remove('off')).toBe(true);
     expect(index.match({ type: 'a' })).toEqual([]);
   });
 
