@@ -145,6 +145,20 @@ describe('subscriptions and the filter service', () => {
     expect(verify(req, rotated.body.secret)).toMatchObject({ data: { n: 1 } });
     expect(() => verify(req, generateSecret())).toThrow();
     expect(JSON.stringify((await gateway.api('GET', `/v1/subscriptions/${sub.id}`)).body)).not.toContain(rotated.body.secret);
+
+    // At rest the secrets are sealed: the subscriptions topic never holds them in clear.
+    const stored = new TopicReader(kafka, gatewayTopics(config).subscriptions);
+    await stored.start();
+    try {
+      const record = await stored.waitFor((_v, r) => r.key === sub.id && JSON.stringify(r.value).includes('"expiresAt"'));
+      const text = JSON.stringify(record.value);
+      for (const secret of [sub.secret, rotated.body.secret]) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(secret.slice('whsec_'.length));
+      }
+    } finally {
+      await stored.stop();
+    }
   });
 
   it('disables and re-enables through PATCH, and updates fields', async () => {
