@@ -40,14 +40,15 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
 
 /** Runs an app's main: a bad configuration prints every problem and exits 1. */
 export function runMain(name: string, start: () => Promise<INestApplication>): void {
+  const logger = new Logger(name);
   Promise.resolve()
     .then(start)
     .then(
-    async (app) => new Logger(name).log(`listening on ${await app.getUrl()}`),
-    (err: unknown) => {
-      if (err instanceof ConfigError) console.error(err.message);
-      else new Logger(name).fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      process.exit(1);
-    },
-  );
+      async (app) => logger.log(`listening on ${await app.getUrl()}`),
+      (err: unknown) => {
+        if (err instanceof ConfigError) console.error(err.message);
+        else logger.fatal(err instanceof Error ? (err.stack ?? err.message) : String(err));
+        process.exit(1);
+      },
+    );
 }
