@@ -69,5 +69,3 @@ export class KafkaModule {
     };
   }
 }
-
-export const InjectKafka = () => Inject(KAFKA_CLIENT);
