@@ -93,8 +93,9 @@ describe('walking skeleton: Kafka event to signed webhook', () => {
   it('records a non-2xx answer and a timeout as failed attempts without stalling the consumer', async () => {
     receiver.behave('/failing', { status: 500, body: 'database down' });
     receiver.behave('/hanging', { delayMs: 5_000 });
+    // No retries: a failed attempt is dead-lettered at once (the retry engine has its own e2e tests).
     const sub = async (path: string) =>
-      (await gateway.api('POST', '/v1/subscriptions', { url: receiver.url(path), events: [`probe${path.replace('/', '.')}`] })).body.id as string;
+      (await gateway.api('POST', '/v1/subscriptions', { url: receiver.url(path), events: [`probe${path.replace('/', '.')}`], retry: { schedule: [] } })).body.id as string;
     const [failing, hanging] = [await sub('/failing'), await sub('/hanging')];
 
     await publisher.publish(source, { id: 'evt-500', type: 'probe.failing', data: {} });
@@ -102,14 +103,14 @@ describe('walking skeleton: Kafka event to signed webhook', () => {
     await publisher.publish(source, { id: 'evt-healthy', type: 'deployment.succeeded', data: { environment: { type: 'PRODUCTION' } } });
 
     const failed = await results.waitFor<AttemptResult>((r) => r.eventId === 'evt-500');
-    expect(failed.value).toMatchObject({ subscriptionId: failing, outcome: 'dead_lettered', reason: 'http_500', statusCode: 500, responseBody: 'database down' });
+    expect(failed.value).toMatchObject({ subscriptionId: failing, outcome: 'dead_lettered', reason: expect.stringMatching(/^http_500/), statusCode: 500, responseBody: 'database down' });
     const timedOut = await results.waitFor<AttemptResult>((r) => r.eventId === 'evt-hang');
-    expect(timedOut.value).toMatchObject({ subscriptionId: hanging, outcome: 'dead_lettered', reason: 'timeout', error: { class: 'timeout' } });
+    expect(timedOut.value).toMatchObject({ subscriptionId: hanging, outcome: 'dead_lettered', reason: expect.stringMatching(/^timeout/), error: { class: 'timeout' } });
     expect(timedOut.value.durationMs).toBeGreaterThanOrEqual(1_400);
     await results.waitFor<AttemptResult>((r) => r.eventId === 'evt-healthy' && r.outcome === 'delivered');
 
     const letter = await dlq.waitFor<DeadLetter>((d) => d.job.eventId === 'evt-500');
-    expect(letter.value.lastResult.reason).toBe('http_500');
+    expect(letter.value.lastResult.reason).toMatch(/^http_500/);
     expect(letter.value.job.body).toContain('probe.failing');
   });
 

@@ -10,8 +10,11 @@ export interface ReceivedRequest {
 
 export interface Behaviour {
   status?: number;
+  /** Statuses for the first requests, in order; then `status` (or 200). */
+  sequence?: number[];
   delayMs?: number;
   body?: string;
+  headers?: Record<string, string>;
 }
 
 /** A real HTTP server on 127.0.0.1 that records every request; behaviour is set per path. */
@@ -30,9 +33,11 @@ export class Receiver {
         this.requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
         for (const l of this.listeners) l();
         const b = this.behaviours.get(path) ?? {};
+        const nth = this.requests.filter((r) => r.path === path).length - 1;
+        const status = b.sequence?.[nth] ?? b.status ?? 200;
         const reply = () => {
           if (res.destroyed) return;
-          res.writeHead(b.status ?? 200, { 'content-type': 'text/plain' });
+          res.writeHead(status, { 'content-type': 'text/plain', ...b.headers });
           res.end(b.body ?? 'ok');
         };
         if (b.delayMs) setTimeout(reply, b.delayMs);

@@ -4,14 +4,13 @@ import { type Batch, KafkaBatchContext } from '@app/kafka';
 import { DELIVERY_JOBS } from './delivery.constants.js';
 import { DeliveryService } from './delivery.service.js';
 
-/** Kafka edge of the delivery app: a batch of delivery jobs in, attempts and outcomes out. */
+/** Kafka edge of the delivery app: delivery jobs and retry-topic records in, attempts dispatched. */
 @Controller()
 export class DeliveriesController {
   constructor(private readonly delivery: DeliveryService) {}
 
   @EventPattern<string>(DELIVERY_JOBS)
   handle(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
-    if (!context.isActive()) return Promise.resolve();
-    return this.delivery.processBatch(batch);
+    return this.delivery.dispatch(batch, context);
   }
 }

@@ -1,10 +1,10 @@
 /**
  * Delivery policy as named values: what the delivery app does with each kind of
- * answer. Timeouts, caps and the allowlist come from configuration.
+ * answer. Timeouts, caps, retry tiers and the allowlist come from configuration.
  */
 
-/** Partitions of the deliveries topic one process works on at once. */
-export const PARTITIONS_CONSUMED_CONCURRENTLY = 8;
+/** Partitions of the deliveries and retry topics one process works on at once. */
+export const PARTITIONS_CONSUMED_CONCURRENTLY = 16;
 
 /** Response bytes read past the kept part before the connection is dropped instead of reused. */
 export const MAX_RESPONSE_DRAIN_BYTES = 64 * 1024;
@@ -12,15 +12,32 @@ export const MAX_RESPONSE_DRAIN_BYTES = 64 * 1024;
 /** Sent with every request. */
 export const USER_AGENT = 'kafka-webhook-gateway/0.1';
 
-/** Outcome reasons for answers that are not a delivery. */
+/** Seconds after each failed attempt (Standard Webhooks: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+
+/** Up to this fraction is added to a default-schedule delay (never taken off: never early). */
+export const RETRY_JITTER = 0.1;
+
+/** Answers whose Retry-After is honoured, and the longest wait it may ask for. */
+export const RETRY_AFTER_STATUSES: readonly number[] = [429, 503];
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** 410 Gone: the endpoint is gone for good; the subscription is disabled. */
+export const GONE_STATUS = 410;
+
+/** Outcome reasons that are not an HTTP status. */
 export const REASONS = {
   delivered: '2xx',
   redirect: 'redirect_not_followed',
+  gone: 'gone',
+  endpointBusy: 'endpoint_busy',
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
   callbacksOff: 'callbacks_off',
-  noRetrySchedule: 'no_retry_schedule',
 } as const;
+
+/** Transport failures that retrying cannot fix: the target is refused by policy. */
+export const NOT_RETRYABLE_ERRORS: readonly string[] = ['target_refused'];
 
 /** 2xx is a delivery; anything else (3xx included: redirects are not followed) is a failure. */
 export const isDelivered = (status: number): boolean => status >= 200 && status < 300;

@@ -6,15 +6,17 @@ import { DeliveryModule } from './delivery.module.js';
 import { PARTITIONS_CONSUMED_CONCURRENTLY } from './delivery-policy.js';
 
 export function startDeliveryApp(config: GatewayConfig): Promise<INestApplication> {
+  const topics = gatewayTopics(config);
   return startGatewayApp(
     {
       module: DeliveryModule.forRoot(config),
       http: { host: config.delivery.host, port: config.delivery.port },
       consumer: {
         groupId: config.delivery.groupId,
-        routes: { [DELIVERY_JOBS]: [gatewayTopics(config).deliveries] },
-        // The gateway's own topic: a new group must start at the beginning, or jobs are lost.
+        routes: { [DELIVERY_JOBS]: [topics.deliveries, ...topics.retry.map((t) => t.topic)] },
+        // The gateway's own topics: a new group must start at the beginning, or jobs are lost.
         fromBeginning: true,
+        pipelined: true,
         partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
       },
     },

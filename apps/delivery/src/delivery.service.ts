@@ -2,29 +2,39 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
-import { type Batch, invalidEvent, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
-import { SubscriptionRegistry } from '@app/subscriptions';
+import { type Batch, invalidEvent, type KafkaBatchContext, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
+import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
 import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
-import { REASONS } from './delivery-policy.js';
+import { GONE_STATUS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { HttpSender } from './http/http-sender.js';
+import { nextHop } from './retry/retry-tiers.js';
+import { parseRetryAfter, planRetry } from './retry/retry-plan.js';
+
+/** Header of a record on a retry topic: when it may leave that topic (ms since the epoch). */
+export const HOP_DUE_HEADER = 'gateway-hop-due';
 
 /**
- * job → attempt → result: sends each delivery job of a batch (many at once, up
- * to DELIVERY_MAX_IN_FLIGHT per process), and writes one result record per
- * attempt, plus a dead letter for a job that failed. Resolves once every
- * outcome of the batch is durably in Kafka.
+ * job → attempt → result. Each record of a deliveries or retry-topic batch is
+ * dispatched on its own (up to DELIVERY_MAX_IN_FLIGHT per process; the partition
+ * waits when that is reached), so a slow endpoint holds up nothing but its own
+ * attempts. Every attempt writes one result record, plus the job's next step: a
+ * retry-topic record, or a dead letter. A record on a retry topic that is not
+ * due yet pauses its partition until it is.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly topics: GatewayTopics;
   private readonly limit: ConcurrencyLimit;
+  /** Attempts in flight per origin. */
+  private readonly endpointLoad = new Map<string, number>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly registry: SubscriptionRegistry,
+    private readonly store: SubscriptionStore,
     private readonly sender: HttpSender,
     private readonly producer: KafkaProducer,
   ) {
@@ -32,9 +42,19 @@ export class DeliveryService {
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
   }
 
-  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>): Promise<void> {
-    const outcomes = await Promise.all(batch.messages.map((message) => this.limit.run(() => this.handle(message, batch))));
-    await this.producer.send(outcomes.flat());
+  /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
+  async dispatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, context: KafkaBatchContext): Promise<void> {
+    for (const message of batch.messages) {
+      if (!context.isActive()) return;
+      const hopDue = Number(message.headers?.[HOP_DUE_HEADER]?.toString() ?? 0);
+      if (hopDue > Date.now()) {
+        context.pauseUntil(hopDue);
+        return;
+      }
+      await this.limit.acquire();
+      const work = this.handle(message, batch).then((records) => this.producer.write(records));
+      context.track(message.offset, work.finally(() => this.limit.release()));
+    }
   }
 
   private async handle(message: KafkaMessage, batch: Pick<Batch, 'topic' | 'partition'>): Promise<OutgoingRecord[]> {
@@ -46,16 +66,17 @@ export class DeliveryService {
       const reason = `unreadable delivery job: ${(err as Error).message}`;
       return [{ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, reason, new Date()) }];
     }
+    const remaining = job.dueAt ? Date.parse(job.dueAt) - Date.now() : 0;
+    if (remaining > 0) return [this.retryRecord(job, remaining)];
     return this.attempt(job);
   }
 
   /** One attempt of one job, and the records that say what came of it. */
   async attempt(job: DeliveryJob): Promise<OutgoingRecord[]> {
     const started = new Date();
-    const deliveryId = randomUUID();
     const base = {
       webhookId: job.webhookId,
-      deliveryId,
+      deliveryId: randomUUID(),
       eventId: job.eventId,
       eventType: job.eventType,
       subscriptionId: job.subscriptionId,
@@ -69,28 +90,75 @@ export class DeliveryService {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return [this.resultRecord({ ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() })];
     }
-    const http = await this.sender.send({
-      url: sub.url,
-      headers: webhookHeaders(job, sub, deliveryId, started),
-      body: job.body,
-      timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs,
-    });
+    const origin = originOf(sub.url);
+    const load = this.endpointLoad.get(origin) ?? 0;
+    if (load >= this.config.delivery.maxInFlightPerEndpoint) {
+      // Not an attempt: the endpoint already has its share in flight; this job waits in the shortest tier.
+      const wait = this.topics.retry[0]!.ms;
+      const nextAttemptAt = new Date(started.getTime() + wait).toISOString();
+      const result = { ...base, url: sub.url, outcome: 'retry_scheduled' as const, reason: REASONS.endpointBusy, durationMs: 0, finishedAt: base.startedAt, nextAttemptAt };
+      return [this.resultRecord(result), this.retryRecord({ ...job, dueAt: nextAttemptAt }, wait)];
+    }
+    this.endpointLoad.set(origin, load + 1);
+    let http;
+    try {
+      http = await this.sender.send({
+        url: sub.url,
+        headers: webhookHeaders(job, sub, base.deliveryId, started),
+        body: job.body,
+        timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs,
+      });
+    } finally {
+      const left = (this.endpointLoad.get(origin) ?? 1) - 1;
+      if (left <= 0) this.endpointLoad.delete(origin);
+      else this.endpointLoad.set(origin, left);
+    }
+    const finished = new Date();
     const verdict = judge(http);
-    const result: AttemptResult = {
+    const retryAfterMs =
+      http.kind === 'response' && RETRY_AFTER_STATUSES.includes(http.status) ? parseRetryAfter(http.headers['retry-after'], finished) : undefined;
+    const plan = planRetry({ verdict, attempt: job.attempt, schedule: sub.retry?.schedule, retryAfterMs, random: Math.random() });
+    const attempted: AttemptResult = {
       ...base,
       url: sub.url,
-      outcome: verdict.delivered ? 'delivered' : 'dead_lettered',
+      outcome: 'delivered',
       reason: verdict.reason,
       statusCode: verdict.statusCode,
       error: verdict.error,
       responseBody: http.kind === 'response' && http.body.length > 0 ? http.body : undefined,
       durationMs: http.durationMs,
-      finishedAt: new Date().toISOString(),
+      finishedAt: finished.toISOString(),
     };
-    if (verdict.delivered) return [this.resultRecord(result)];
-    this.logger.warn(`${job.webhookId} to ${job.subscriptionId} failed (${verdict.reason}): dead-lettered, retry topics are not built yet`);
-    const deadLetter: DeadLetter = { job, lastResult: result, attemptTimestamps: [result.startedAt], deadLetteredAt: result.finishedAt };
-    return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: deadLetter }];
+    const attemptTimestamps = [...(job.attemptTimestamps ?? []), base.startedAt];
+    switch (plan.action) {
+      case 'delivered':
+        return [this.resultRecord(attempted)];
+      case 'retry': {
+        const nextAttemptAt = new Date(finished.getTime() + plan.delayMs).toISOString();
+        const next: DeliveryJob = { ...job, attempt: job.attempt + 1, attemptTimestamps, dueAt: nextAttemptAt };
+        return [this.resultRecord({ ...attempted, outcome: 'retry_scheduled', nextAttemptAt }), this.retryRecord(next, plan.delayMs)];
+      }
+      case 'dead_letter': {
+        if (verdict.statusCode === GONE_STATUS && !job.callback) await this.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`);
+        const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: plan.reason };
+        this.logger.warn(`${job.webhookId} to ${job.subscriptionId} dead-lettered after attempt ${job.attempt}: ${plan.reason}`);
+        const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
+        return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
+      }
+    }
+  }
+
+  /** The job on the retry tier for its next hop; it is attempted (or hops again) once `dueAt` has come. */
+  private retryRecord(job: DeliveryJob, remainingMs: number): OutgoingRecord {
+    const { tier, waitMs } = nextHop(this.topics.retry, remainingMs);
+    return { topic: tier.topic, key: job.subscriptionId, value: job, headers: { [HOP_DUE_HEADER]: String(Date.now() + waitMs) } };
+  }
+
+  private async disable(sub: Subscription, reason: string): Promise<void> {
+    const current = this.registry.get(sub.id);
+    if (!current?.enabled) return;
+    this.logger.warn(`subscription ${sub.id} disabled: ${reason}`);
+    await this.store.put({ ...current, enabled: false, disabledReason: reason, updatedAt: new Date().toISOString() });
   }
 
   /**
@@ -126,5 +194,13 @@ export class DeliveryService {
 
   private resultRecord(result: AttemptResult): OutgoingRecord {
     return { topic: this.topics.results, key: result.subscriptionId, value: result };
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }

@@ -58,8 +58,12 @@ export interface GatewayConfig {
     port: number;
     connectTimeoutMs: number;
     timeoutMs: number;
-    /** Attempts in flight across the whole process. */
+    /** Attempts in flight across the whole process; partitions wait when it is reached. */
     maxInFlight: number;
+    /** Attempts in flight per target origin; more are moved aside to a retry tier. */
+    maxInFlightPerEndpoint: number;
+    /** Delay tiers of the retry topics, in milliseconds, ascending (`<prefix>.retry.<label>`). */
+    retryTiers: { label: string; ms: number }[];
     /** Connections kept per target origin. */
     connectionsPerOrigin: number;
     /** Bytes of the response body kept in the result record; the rest is discarded. */
@@ -152,6 +156,20 @@ export const optionalWebhookSecret: Parser<string | undefined> = (raw) => {
   return v;
 };
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `1s,5s,30s,5m`: distinct ascending durations. */
+export const durations: Parser<{ label: string; ms: number }[]> = (raw) => {
+  const tiers = nonEmptyList(raw).map((label) => {
+    const m = /^(\d+)(ms|s|m|h)$/.exec(label);
+    if (!m) return fail(`"${label}" is not a duration like 500ms, 5s, 5m or 2h`);
+    return { label, ms: Number(m[1]) * UNIT_MS[m[2]!]! };
+  });
+  for (let i = 1; i < tiers.length; i++) if (tiers[i]!.ms <= tiers[i - 1]!.ms) fail('tiers must be ascending and distinct');
+  if (tiers[0]!.ms <= 0) fail('tiers must be longer than 0');
+  return tiers;
+};
+
 export const key32: Parser<Buffer> = (raw) => {
   const v = raw.trim();
   const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
@@ -190,7 +208,9 @@ export const SETTINGS = {
   deliveryPort: { env: 'DELIVERY_PORT', default: '3001', description: 'Port of the delivery app health endpoint', parse: int(0, 65535) },
   connectTimeoutMs: { env: 'DELIVERY_CONNECT_TIMEOUT_MS', default: '2000', description: 'TCP/TLS connect timeout per attempt', parse: int(100, 60_000) },
   timeoutMs: { env: 'DELIVERY_TIMEOUT_MS', default: '10000', description: 'Total timeout per attempt (a subscription may set its own up to 30 s)', parse: int(100, 30_000) },
-  maxInFlight: { env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process', parse: int(1, 100_000) },
+  maxInFlight: { env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process; partitions wait when it is reached', parse: int(1, 100_000) },
+  maxInFlightPerEndpoint: { env: 'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT', default: '64', description: 'Attempts in flight per target origin; more are moved aside to a retry tier', parse: int(1, 100_000) },
+  retryTiers: { env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
   connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '32', description: 'Keep-alive connections per target origin', parse: int(1, 10_000) },
   responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
   targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },

@@ -59,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       connectTimeoutMs: v.connectTimeoutMs,
       timeoutMs: v.timeoutMs,
       maxInFlight: v.maxInFlight,
+      maxInFlightPerEndpoint: v.maxInFlightPerEndpoint,
+      retryTiers: v.retryTiers,
       connectionsPerOrigin: v.connectionsPerOrigin,
       responseBodyBytes: v.responseBodyBytes,
       targetAllowlist: v.targetAllowlist,

@@ -3,16 +3,19 @@ import type { GatewayConfig } from './config.schema.js';
 /** Names of the gateway's own topics, derived from the configured prefix. */
 export interface GatewayTopics {
   subscriptions: string;
+  /** One per retry tier, shortest first. */
+  retry: { label: string; ms: number; topic: string }[];
   deliveries: string;
   results: string;
   dlq: string;
   invalid: string;
 }
 
-export function gatewayTopics(config: Pick<GatewayConfig, 'kafka'>): GatewayTopics {
+export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): GatewayTopics {
   const p = config.kafka.topicPrefix;
   return {
     subscriptions: `${p}.subscriptions`,
+    retry: config.delivery.retryTiers.map((t) => ({ ...t, topic: `${p}.retry.${t.label}` })),
     deliveries: `${p}.deliveries`,
     results: `${p}.results`,
     dlq: `${p}.dlq`,

@@ -1,4 +1,4 @@
-export const OUTCOMES = ['delivered', 'dead_lettered', 'skipped'] as const;
+export const OUTCOMES = ['delivered', 'retry_scheduled', 'dead_lettered', 'skipped'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** One record per attempt on the results topic (keyed by subscription id). */
@@ -13,7 +13,7 @@ export interface AttemptResult {
   url: string;
   attempt: number;
   outcome: Outcome;
-  /** Why: `2xx`, `http_500`, `timeout`, `subscription_deleted`, ... */
+  /** Why: `2xx`, `http_500`, `timeout`, `gone`, `target_refused`, `endpoint_busy`, `subscription_deleted`, ... */
   reason: string;
   statusCode?: number;
   error?: { class: string; message: string };
@@ -22,6 +22,7 @@ export interface AttemptResult {
   durationMs: number;
   startedAt: string;
   finishedAt: string;
+  /** When the next attempt is due (outcome retry_scheduled). */
   nextAttemptAt?: string;
 }
 

@@ -27,6 +27,10 @@ export interface DeliveryJob {
   traceparent?: string;
   /** 1 for the first attempt. */
   attempt: number;
+  /** Start times of the attempts made so far (ISO). */
+  attemptTimestamps?: string[];
+  /** When this attempt is due (ISO); absent for a first attempt, which is due at once. */
+  dueAt?: string;
   /** When the source event was read by the producer app (ISO). */
   createdAt: string;
   /** Source coordinates, for operators. */

@@ -248,6 +248,7 @@ export class SubscriptionView {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
   @ApiPropertyOptional() description?: string;
   @ApiProperty() enabled!: boolean;
+  @ApiPropertyOptional({ description: 'Why the gateway disabled it, e.g. the endpoint answered 410 Gone' }) disabled_reason?: string;
   @ApiPropertyOptional() tenant?: string;
   @ApiProperty({ enum: BODY_FORMATS }) format!: BodyFormat;
   @ApiPropertyOptional({ type: RetryPolicyDto }) retry?: { schedule: number[] };

@@ -30,6 +30,8 @@ export interface Subscription {
   headers: Record<string, string>;
   description?: string;
   enabled: boolean;
+  /** Why the gateway disabled it (e.g. the endpoint answered 410 Gone); cleared when re-enabled. */
+  disabledReason?: string;
   tenant?: string;
   format: BodyFormat;
   retry?: { schedule: number[] };

@@ -2,7 +2,7 @@ import { type GatewayConfig, gatewayTopics } from '@app/config';
 import type { TopicSpec } from './topic-admin.js';
 
 /** The gateway's own topics with their settings (the design brief's topic table). */
-export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka'>): TopicSpec[] {
+export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): TopicSpec[] {
   const t = gatewayTopics(config);
   const { partitions, replicationFactor } = config.kafka;
   const data = (topic: string): TopicSpec => ({ topic, partitions, replicationFactor });
@@ -10,6 +10,7 @@ export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka'>): TopicSp
     // One partition: the registry is small and every instance reads all of it.
     { topic: t.subscriptions, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
     data(t.deliveries),
+    ...t.retry.map((tier) => data(tier.topic)),
     data(t.results),
     data(t.dlq),
     data(t.invalid),

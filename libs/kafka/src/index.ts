@@ -7,3 +7,4 @@ export * from './kafka.module.js';
 export * from './topic-admin.js';
 export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
 export * from './invalid-record.js';
+export * from './offset-tracker.js';

@@ -1,7 +1,8 @@
-import { type CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { BaseRpcContext } from '@nestjs/microservices';
+import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { Logger } from '@nestjs/common';
 import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import { OffsetTracker } from './offset-tracker.js';
 
 export interface KafkaBatchServerOptions {
   kafka: Kafka;
@@ -10,6 +11,12 @@ export interface KafkaBatchServerOptions {
   routes: Record<string, string[]>;
   /** Where the group starts when it has no committed offsets. */
   fromBeginning: boolean;
+  /**
+   * Pipelined handlers dispatch work per record (`context.track`) and return at once;
+   * each partition's offset is committed up to its contiguous completed prefix. Batch
+   * handlers resolve when the whole batch is done, and the batch is committed then.
+   */
+  pipelined?: boolean;
   /** Partitions processed at once by this process. */
   partitionsConsumedConcurrently?: number;
   maxBytesPerPartition?: number;
@@ -18,15 +25,38 @@ export interface KafkaBatchServerOptions {
   onConsuming?: (consuming: boolean) => void;
 }
 
-/** What a batch handler gets besides the batch: liveness checks and the raw kafkajs payload. */
+/** How often completed offsets of pipelined work are committed. */
+const COMMIT_INTERVAL_MS = 100;
+/** How long close() waits for pipelined work in flight. */
+const DRAIN_TIMEOUT_MS = 45_000;
+
+/** What a batch handler gets besides the batch. */
 export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
+  /** Set by the server: records work for an offset (pipelined mode). */
+  trackFn?: (offset: string, work: Promise<void>) => void;
+  isClosing: () => boolean = () => false;
+  pausedUntil?: number;
+  lastTracked?: string;
+
   get payload(): EachBatchPayload {
     return this.args[0];
   }
 
   /** False once the consumer is stopping or lost the partition: stop early, the offsets will not be committed. */
   isActive(): boolean {
-    return this.payload.isRunning() && !this.payload.isStale();
+    return !this.isClosing() && this.pausedUntil === undefined && this.payload.isRunning() && !this.payload.isStale();
+  }
+
+  /** Pipelined mode: the record at `offset` is being worked on; its offset is committed once `work` settles. */
+  track(offset: string, work: Promise<void>): void {
+    if (!this.trackFn) throw new Error('track() needs a pipelined KafkaBatchServer');
+    this.trackFn(offset, work);
+    this.lastTracked = offset;
+  }
+
+  /** Stop here: this partition is paused until `atMs` and the records not yet tracked are read again then. */
+  pauseUntil(atMs: number): void {
+    this.pausedUntil = atMs;
   }
 }
 
@@ -35,13 +65,24 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
  *
  * The stock Kafka transport calls a handler per message; the gateway needs a
  * batch to produce its outcomes in bulk and to commit once. A handler registered
- * with `@EventPattern(pattern)` receives `(batch, KafkaBatchContext)` and resolves
- * when every record of the batch has a durable outcome; only then is the batch's
- * last offset committed. A handler that throws gets the batch again (kafkajs
- * retries, then restarts the consumer): nothing is committed that was not done.
+ * with `@EventPattern(pattern)` receives `(batch, KafkaBatchContext)`. In batch
+ * mode it resolves when every record of the batch has a durable outcome; only then
+ * is the batch's last offset committed. In pipelined mode (the delivery app) it
+ * dispatches each record's work with `context.track` and returns; the partition
+ * moves on at once, and its offset is committed up to the contiguous prefix whose
+ * work is done, so a slow record delays no other record, only the commit point.
+ * Either way nothing is committed that was not done: a handler that throws gets
+ * the batch again, and pipelined work that fails rewinds its partition.
  */
 export class KafkaBatchServer extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger(KafkaBatchServer.name);
   private consumer?: Consumer;
+  private trackers = new Map<string, { topic: string; partition: number; tracker: OffsetTracker; committed?: bigint }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private commitTimer?: NodeJS.Timeout;
+  private closing = false;
+  private runningBatches = 0;
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
@@ -57,8 +98,21 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   }
 
   async close(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.closing = true;
+    for (const t of this.resumeTimers) clearTimeout(t);
+    if (this.options.pipelined) {
+      // No new fetches; let the work in flight finish and commit it before leaving the group.
+      consumer.pause(Object.values(this.options.routes).flat().map((topic) => ({ topic })));
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while ((this.inFlight.size > 0 || this.runningBatches > 0) && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
+      }
+      await this.commitCompleted();
+    }
     // Waits for the batches being processed, then leaves the group.
-    await this.consumer?.disconnect();
+    await consumer.disconnect();
     this.consumer = undefined;
   }
 
@@ -93,6 +147,8 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
+        // A new generation reads from the committed offsets again: start the trackers afresh.
+        this.trackers = new Map();
         this.options.onConsuming?.(true);
         resolve();
       });
@@ -115,19 +171,85 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`KafkaBatchServer: no handler for topic ${payload.batch.topic}`);
     const context = new KafkaBatchContext([payload]);
-    // Long batches (slow endpoints) must not cost the group membership.
+    context.isClosing = () => this.closing;
+    const { topic, partition } = payload.batch;
+    if (this.options.pipelined) context.trackFn = (offset, work) => this.track(topic, partition, offset, work);
+    // Long batches (slow endpoints, a full in-flight cap) must not cost the group membership.
     const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
+    this.runningBatches++;
     try {
       const result = await handler(payload.batch satisfies Batch, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } finally {
       clearInterval(heartbeat);
+      this.runningBatches--;
+    }
+    if (this.options.pipelined) {
+      // The partition reads on from the last record handed out; commits follow the work.
+      if (context.lastTracked !== undefined) payload.resolveOffset(context.lastTracked);
+      if (context.pausedUntil !== undefined && !this.closing) this.pauseUntil(payload, context.pausedUntil);
+      return;
     }
     if (!context.isActive()) return;
-    const { topic, partition } = payload.batch;
     const last = payload.batch.lastOffset();
     payload.resolveOffset(last);
     // Explicit offsets: with autoCommit off, kafkajs commits only what it is given.
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+  }
+
+  private pauseUntil(payload: EachBatchPayload, atMs: number): void {
+    const resume = payload.pause();
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      resume();
+    }, Math.max(0, atMs - Date.now()));
+    this.resumeTimers.add(timer);
+  }
+
+  private track(topic: string, partition: number, offset: string, work: Promise<void>): void {
+    const key = `${topic}|${partition}`;
+    let entry = this.trackers.get(key);
+    if (!entry) this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    const { tracker } = entry;
+    const at = BigInt(offset);
+    tracker.add(at);
+    const settled = work.then(
+      () => {
+        tracker.complete(at);
+        this.commitTimer ??= setTimeout(() => void this.commitCompleted(), COMMIT_INTERVAL_MS);
+      },
+      (err: unknown) => this.rewind(key, tracker, err),
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+  }
+
+  /** Work that failed (not an outcome: a bug or Kafka refusing writes) is done again from the first uncompleted offset. */
+  private rewind(key: string, tracker: OffsetTracker, err: unknown): void {
+    const entry = this.trackers.get(key);
+    if (!entry || entry.tracker !== tracker || !this.consumer) return;
+    const offset = tracker.committable();
+    this.log.error(`work on ${key} failed (${(err as Error).message}); reading again from offset ${offset}`);
+    this.trackers.delete(key);
+    if (offset !== undefined) this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
+  }
+
+  private async commitCompleted(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (!this.consumer) return;
+    const due: { entry: { committed?: bigint }; offset: bigint; topic: string; partition: number }[] = [];
+    for (const entry of this.trackers.values()) {
+      const offset = entry.tracker.committable();
+      if (offset !== undefined && offset !== entry.committed) due.push({ entry, offset, topic: entry.topic, partition: entry.partition });
+    }
+    if (due.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(due.map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset.toString() })));
+      for (const d of due) d.entry.committed = d.offset;
+    } catch (err) {
+      // A rebalance in progress: the next generation reads from the last commit; work is not lost, maybe repeated.
+      this.log.warn(`offset commit failed: ${(err as Error).message}`);
+    }
   }
 }

@@ -12,8 +12,15 @@ export interface OutgoingRecord {
  * The process's one idempotent producer (acks=all). Every record the gateway
  * writes goes through `send`, which resolves once all records are durably written.
  */
+/** How long `write` waits to gather records from concurrent callers into one request. */
+const LINGER_MS = 2;
+const MAX_LINGER_RECORDS = 1_000;
+
 export class KafkaProducer {
   private readonly producer: Producer;
+  private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private waitingRecords = 0;
+  private timer?: NodeJS.Timeout;
 
   constructor(kafka: Kafka) {
     this.producer = kafka.producer({
@@ -29,8 +36,38 @@ export class KafkaProducer {
     return this.producer.connect();
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await this.flush();
+    await this.producer.disconnect();
+  }
+
+  /**
+   * Like `send`, for many concurrent callers with a few records each (one attempt's
+   * outcome): records that arrive within a couple of milliseconds go out in one
+   * request, and each caller's promise resolves once its records are durable.
+   */
+  write(records: OutgoingRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ records, resolve, reject });
+      this.waitingRecords += records.length;
+      if (this.waitingRecords >= MAX_LINGER_RECORDS) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), LINGER_MS);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.waiting;
+    this.waiting = [];
+    this.waitingRecords = 0;
+    if (batch.length === 0) return;
+    try {
+      await this.send(batch.flatMap((w) => w.records));
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
   }
 
   /** Writes the records (grouped per topic in one request) and returns their metadata. */

@@ -38,14 +38,16 @@ describe('webhookHeaders', () => {
 describe('judge', () => {
   const response = (status: number) => ({ kind: 'response' as const, status, headers: {}, body: '', durationMs: 1 });
   it.each([
-    [200, true, '2xx'], [204, true, '2xx'], [301, false, 'redirect_not_followed'], [404, false, 'http_404'], [500, false, 'http_500'],
-  ])('status %i → delivered %s (%s)', (status, delivered, reason) => {
-    expect(judge(response(status))).toMatchObject({ delivered, reason, statusCode: status });
+    [200, true, false, '2xx'], [204, true, false, '2xx'], [301, false, true, 'redirect_not_followed'], [404, false, true, 'http_404'],
+    [410, false, false, 'gone'], [429, false, true, 'http_429'], [500, false, true, 'http_500'],
+  ])('status %i → delivered %s, retryable %s (%s)', (status, delivered, retryable, reason) => {
+    expect(judge(response(status))).toMatchObject({ delivered, retryable, reason, statusCode: status });
   });
 
-  it('turns transport errors into a reason and an error class', () => {
+  it('turns transport errors into a reason and an error class; a refused target is not retried', () => {
     expect(judge({ kind: 'error', errorClass: 'timeout', message: 'slow', durationMs: 10 })).toEqual({
-      delivered: false, reason: 'timeout', error: { class: 'timeout', message: 'slow' },
+      delivered: false, retryable: true, reason: 'timeout', error: { class: 'timeout', message: 'slow' },
     });
+    expect(judge({ kind: 'error', errorClass: 'target_refused', message: 'private', durationMs: 0 })).toMatchObject({ retryable: false });
   });
 });

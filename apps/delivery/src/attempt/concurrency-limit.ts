@@ -1,4 +1,4 @@
-/** At most `limit` tasks run at once; the rest wait in arrival order. */
+/** At most `limit` slots are held at once; the rest wait in arrival order. */
 export class ConcurrencyLimit {
   private active = 0;
   private readonly queue: (() => void)[] = [];
@@ -9,16 +9,28 @@ export class ConcurrencyLimit {
     return this.active;
   }
 
+  /** Resolves once a slot is held; give it back with release(). */
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+
+  release(): void {
+    const next = this.queue.shift();
+    // The slot passes straight to the next waiter.
+    if (next) next();
+    else this.active--;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    else this.active++;
+    await this.acquire();
     try {
       return await task();
     } finally {
-      const next = this.queue.shift();
-      // The slot passes straight to the next waiter.
-      if (next) next();
-      else this.active--;
+      this.release();
     }
   }
 }

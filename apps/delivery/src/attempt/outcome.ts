@@ -1,9 +1,11 @@
-import { isDelivered, REASONS } from '../delivery-policy.js';
+import { GONE_STATUS, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
 import type { HttpAttempt } from '../http/http-sender.js';
 
 export interface AttemptVerdict {
   delivered: boolean;
-  /** `2xx`, `http_500`, `redirect_not_followed`, `timeout`, `connection_refused`, ... */
+  /** Whether another attempt may succeed (false for deliveries, 410, refused targets). */
+  retryable: boolean;
+  /** `2xx`, `http_500`, `redirect_not_followed`, `gone`, `timeout`, `connection_refused`, ... */
   reason: string;
   statusCode?: number;
   error?: { class: string; message: string };
@@ -12,10 +14,17 @@ export interface AttemptVerdict {
 /** What an HTTP attempt means for the delivery (one place for the rules). */
 export function judge(attempt: HttpAttempt): AttemptVerdict {
   if (attempt.kind === 'error') {
-    return { delivered: false, reason: attempt.errorClass, error: { class: attempt.errorClass, message: attempt.message } };
+    return {
+      delivered: false,
+      retryable: !NOT_RETRYABLE_ERRORS.includes(attempt.errorClass),
+      reason: attempt.errorClass,
+      error: { class: attempt.errorClass, message: attempt.message },
+    };
   }
   const status = attempt.status;
-  if (isDelivered(status)) return { delivered: true, reason: REASONS.delivered, statusCode: status };
+  if (isDelivered(status)) return { delivered: true, retryable: false, reason: REASONS.delivered, statusCode: status };
+  const error = { class: 'http_status', message: `receiver answered ${status}` };
+  if (status === GONE_STATUS) return { delivered: false, retryable: false, reason: REASONS.gone, statusCode: status, error };
   const reason = status >= 300 && status < 400 ? REASONS.redirect : `http_${status}`;
-  return { delivered: false, reason, statusCode: status, error: { class: 'http_status', message: `receiver answered ${status}` } };
+  return { delivered: false, retryable: true, reason, statusCode: status, error };
 }

@@ -34,6 +34,7 @@ export function toView(sub: Subscription): SubscriptionView {
     headers: sub.headers,
     description: sub.description,
     enabled: sub.enabled,
+    disabled_reason: sub.disabledReason,
     tenant: sub.tenant,
     format: sub.format,
     retry: sub.retry,
@@ -56,6 +57,8 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     headers: dto.headers === undefined ? sub.headers : (dto.headers ?? {}),
     description: keep(dto.description, sub.description),
     enabled: dto.enabled ?? sub.enabled,
+    // Re-enabling clears why the gateway had disabled it.
+    disabledReason: dto.enabled === true ? undefined : sub.disabledReason,
     tenant: keep(dto.tenant, sub.tenant),
     format: dto.format ?? sub.format,
     retry: dto.retry === undefined ? sub.retry : dto.retry ? { schedule: dto.retry.schedule } : undefined,

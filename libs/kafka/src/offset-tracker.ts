@@ -1,0 +1,41 @@
+/**
+ * The offsets of one partition dispatched for concurrent work, and the next
+ * offset that may be committed: the end of the contiguous completed prefix.
+ * Offsets are added in increasing order (gaps allowed) and complete in any order.
+ */
+export class OffsetTracker {
+  private readonly order: bigint[] = [];
+  private readonly done = new Set<bigint>();
+  private head = 0;
+  private last?: bigint;
+
+  add(offset: bigint): void {
+    if (this.last !== undefined && offset <= this.last) throw new Error(`offset ${offset} added after ${this.last}`);
+    this.order.push(offset);
+    this.last = offset;
+  }
+
+  complete(offset: bigint): void {
+    this.done.add(offset);
+    while (this.head < this.order.length && this.done.has(this.order[this.head]!)) {
+      this.done.delete(this.order[this.head]!);
+      this.head++;
+    }
+    // Drop the completed prefix now and then, so the array does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Offsets added and not yet completed. */
+  get pending(): number {
+    return this.order.length - this.head - this.done.size;
+  }
+
+  /** The offset to commit (the next one to consume): the first not completed, or the last + 1; undefined before any add. */
+  committable(): bigint | undefined {
+    if (this.head < this.order.length) return this.order[this.head];
+    return this.last === undefined ? undefined : this.last + 1n;
+  }
+}
