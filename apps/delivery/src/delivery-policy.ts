@@ -31,10 +31,16 @@ export const REASONS = {
   redirect: 'redirect_not_followed',
   gone: 'gone',
   endpointBusy: 'endpoint_busy',
+  circuitOpen: 'circuit_open',
+  rateLimited: 'rate_limited',
+  bodyTooLarge: 'body_too_large',
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
   callbacksOff: 'callbacks_off',
 } as const;
+
+/** A rate-limited attempt waits in process for a token this long at most; a longer wait goes to a retry tier. */
+export const MAX_IN_PROCESS_RATE_WAIT_MS = 100;
 
 /** Transport failures that retrying cannot fix: the target is refused by policy. */
 export const NOT_RETRYABLE_ERRORS: readonly string[] = ['target_refused'];

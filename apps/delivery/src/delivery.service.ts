@@ -4,10 +4,12 @@ import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics }
 import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
 import { type Batch, invalidEvent, type KafkaBatchContext, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
+import { CircuitBreakers } from './attempt/circuit-breaker.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
+import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
-import { GONE_STATUS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
+import { GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { HttpSender } from './http/http-sender.js';
 import { nextHop } from './retry/retry-tiers.js';
 import { parseRetryAfter, planRetry } from './retry/retry-plan.js';
@@ -30,6 +32,8 @@ export class DeliveryService {
   private readonly limit: ConcurrencyLimit;
   /** Attempts in flight per origin. */
   private readonly endpointLoad = new Map<string, number>();
+  private readonly breakers: CircuitBreakers;
+  private readonly rateLimiter = new RateLimiter();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -40,6 +44,7 @@ export class DeliveryService {
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
+    this.breakers = new CircuitBreakers(config.delivery.breakerThreshold, config.delivery.breakerCooldownMs);
   }
 
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
@@ -90,14 +95,32 @@ export class DeliveryService {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return [this.resultRecord({ ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() })];
     }
+    // Held back, not attempted (the attempt number stays): each is a result record and a retry-tier record.
+    const holdBack = (reason: string, waitMs: number): OutgoingRecord[] => {
+      const nextAttemptAt = new Date(started.getTime() + waitMs).toISOString();
+      const result: AttemptResult = { ...base, url: sub.url, outcome: 'retry_scheduled', reason, durationMs: 0, finishedAt: base.startedAt, nextAttemptAt };
+      return [this.resultRecord(result), this.retryRecord({ ...job, dueAt: nextAttemptAt }, waitMs)];
+    };
+    if (Buffer.byteLength(job.body) > this.config.delivery.maxBodyBytes) {
+      const result: AttemptResult = { ...base, url: sub.url, outcome: 'dead_lettered', reason: REASONS.bodyTooLarge, durationMs: 0, finishedAt: base.startedAt };
+      const letter: DeadLetter = { job, lastResult: result, attemptTimestamps: job.attemptTimestamps ?? [], deadLetteredAt: result.finishedAt };
+      return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
+    }
+    if (sub.rateLimit) {
+      let wait = this.rateLimiter.take(sub.id, sub.rateLimit.perSecond, Date.now());
+      while (wait > 0 && wait <= MAX_IN_PROCESS_RATE_WAIT_MS) {
+        await new Promise((r) => setTimeout(r, wait));
+        wait = this.rateLimiter.take(sub.id, sub.rateLimit.perSecond, Date.now());
+      }
+      if (wait > 0) return holdBack(REASONS.rateLimited, wait);
+    }
     const origin = originOf(sub.url);
+    const breaker = this.breakers.before(origin, Date.now());
+    if (!breaker.allow) return holdBack(REASONS.circuitOpen, breaker.retryAt - Date.now());
     const load = this.endpointLoad.get(origin) ?? 0;
     if (load >= this.config.delivery.maxInFlightPerEndpoint) {
-      // Not an attempt: the endpoint already has its share in flight; this job waits in the shortest tier.
-      const wait = this.topics.retry[0]!.ms;
-      const nextAttemptAt = new Date(started.getTime() + wait).toISOString();
-      const result = { ...base, url: sub.url, outcome: 'retry_scheduled' as const, reason: REASONS.endpointBusy, durationMs: 0, finishedAt: base.startedAt, nextAttemptAt };
-      return [this.resultRecord(result), this.retryRecord({ ...job, dueAt: nextAttemptAt }, wait)];
+      if (breaker.probe) this.breakers.after(origin, true, Date.now());
+      return holdBack(REASONS.endpointBusy, this.topics.retry[0]!.ms);
     }
     this.endpointLoad.set(origin, load + 1);
     let http;
@@ -115,6 +138,8 @@ export class DeliveryService {
     }
     const finished = new Date();
     const verdict = judge(http);
+    // The endpoint answered (delivered, or a final answer such as 410) or it failed in a way a retry may fix.
+    this.breakers.after(origin, verdict.delivered || !verdict.retryable, finished.getTime());
     const retryAfterMs =
       http.kind === 'response' && RETRY_AFTER_STATUSES.includes(http.status) ? parseRetryAfter(http.headers['retry-after'], finished) : undefined;
     const plan = planRetry({ verdict, attempt: job.attempt, schedule: sub.retry?.schedule, retryAfterMs, random: Math.random() });

@@ -62,6 +62,11 @@ export interface GatewayConfig {
     maxInFlight: number;
     /** Attempts in flight per target origin; more are moved aside to a retry tier. */
     maxInFlightPerEndpoint: number;
+    /** Consecutive failed attempts that open an endpoint's circuit breaker, and how long it stays open. */
+    breakerThreshold: number;
+    breakerCooldownMs: number;
+    /** Largest request body sent; a larger job is dead-lettered. */
+    maxBodyBytes: number;
     /** Delay tiers of the retry topics, in milliseconds, ascending (`<prefix>.retry.<label>`). */
     retryTiers: { label: string; ms: number }[];
     /** Connections kept per target origin. */
@@ -210,6 +215,9 @@ export const SETTINGS = {
   timeoutMs: { env: 'DELIVERY_TIMEOUT_MS', default: '10000', description: 'Total timeout per attempt (a subscription may set its own up to 30 s)', parse: int(100, 30_000) },
   maxInFlight: { env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process; partitions wait when it is reached', parse: int(1, 100_000) },
   maxInFlightPerEndpoint: { env: 'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT', default: '64', description: 'Attempts in flight per target origin; more are moved aside to a retry tier', parse: int(1, 100_000) },
+  breakerThreshold: { env: 'DELIVERY_BREAKER_THRESHOLD', default: '10', description: 'Consecutive failed attempts that open an endpoint circuit breaker', parse: int(1, 1_000_000) },
+  breakerCooldownMs: { env: 'DELIVERY_BREAKER_COOLDOWN_MS', default: '30000', description: 'How long an open breaker holds attempts back before one probe goes through', parse: int(100, 86_400_000) },
+  maxBodyBytes: { env: 'DELIVERY_MAX_BODY_BYTES', default: '2097152', description: 'Largest webhook request body; a larger job is dead-lettered', parse: int(1024, 100 * 1024 * 1024) },
   retryTiers: { env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
   connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '32', description: 'Keep-alive connections per target origin', parse: int(1, 10_000) },
   responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },

@@ -1,0 +1,50 @@
+/** What the breaker says before an attempt to an endpoint. */
+export type BreakerDecision = { allow: true; probe: boolean } | { allow: false; retryAt: number };
+
+interface EndpointState {
+  failures: number;
+  openUntil?: number;
+  probing: boolean;
+}
+
+/**
+ * A circuit breaker per endpoint (origin). After `threshold` consecutive failed
+ * attempts it opens for `cooldownMs`: attempts skip the network and wait for the
+ * cool-down. Then one probe goes through (half-open); its success closes the
+ * breaker, its failure opens it again. Pure: the caller passes the time.
+ */
+export class CircuitBreakers {
+  private readonly endpoints = new Map<string, EndpointState>();
+
+  constructor(
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+  ) {}
+
+  before(endpoint: string, now: number): BreakerDecision {
+    const state = this.endpoints.get(endpoint);
+    if (!state || state.openUntil === undefined) return { allow: true, probe: false };
+    if (now < state.openUntil || state.probing) return { allow: false, retryAt: Math.max(state.openUntil, now + 1) };
+    state.probing = true;
+    return { allow: true, probe: true };
+  }
+
+  after(endpoint: string, succeeded: boolean, now: number): void {
+    const state = this.endpoints.get(endpoint) ?? { failures: 0, probing: false };
+    state.probing = false;
+    if (succeeded) {
+      this.endpoints.delete(endpoint);
+      return;
+    }
+    state.failures++;
+    if (state.openUntil !== undefined || state.failures >= this.threshold) state.openUntil = now + this.cooldownMs;
+    this.endpoints.set(endpoint, state);
+  }
+
+  /** Endpoints whose breaker is open now (for metrics and logs). */
+  openCount(now: number): number {
+    let n = 0;
+    for (const s of this.endpoints.values()) if (s.openUntil !== undefined && now < s.openUntil) n++;
+    return n;
+  }
+}

@@ -1,0 +1,75 @@
+import { gatewayTopics } from '@app/config';
+import type { AttemptResult } from '@app/contracts';
+import { Gateway, testConfig } from './support/gateway.js';
+import { EventPublisher, testKafka, TopicReader } from './support/kafka.js';
+import { Receiver } from './support/receiver.js';
+
+/** Protecting endpoints and the gateway: circuit breaker, rate limit, SSRF refusal. Each receiver is its own origin. */
+describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
+  const config = testConfig('protect', { DELIVERY_BREAKER_THRESHOLD: '2', DELIVERY_BREAKER_COOLDOWN_MS: '2000', RETRY_TIERS: '1s,5s' });
+  const source = config.source.topics[0]!;
+  const kafka = testKafka();
+  const gateway = new Gateway(config);
+  const breakerReceiver = new Receiver();
+  const rateReceiver = new Receiver();
+  const publisher = new EventPublisher(kafka);
+  const results = new TopicReader(kafka, gatewayTopics(config).results);
+  const subscribe = async (body: Record<string, unknown>) => {
+    const res = await gateway.api('POST', '/v1/subscriptions', body);
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const resultsOf = (eventId: string) => results.records.map((r) => r.value as AttemptResult).filter((r) => r.eventId === eventId);
+
+  beforeAll(async () => {
+    await Promise.all([breakerReceiver.start(), rateReceiver.start()]);
+    await gateway.start();
+    await Promise.all([publisher.connect(), results.start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([publisher.disconnect(), results.stop()]);
+    await gateway.stop();
+    await Promise.all([breakerReceiver.stop(), rateReceiver.stop()]);
+  });
+
+  it('opens the breaker after consecutive failures, holds attempts back, and closes after a good probe', async () => {
+    breakerReceiver.behave('/unstable', { sequence: [500, 500] });
+    await subscribe({ url: breakerReceiver.url('/unstable'), events: ['unstable.*'], retry: { schedule: [1, 1, 1, 1, 1] } });
+    await publisher.publish(source, { id: 'brk-1', type: 'unstable.event', data: {} });
+    await results.waitFor<AttemptResult>((r) => r.eventId === 'brk-1' && r.outcome === 'delivered', 30_000);
+
+    const requests = breakerReceiver.on('/unstable');
+    expect(requests).toHaveLength(3);
+    // The third request is the half-open probe, after the 2 s cool-down that began with the second failure.
+    expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(2_000);
+    const held = resultsOf('brk-1').filter((r) => r.reason === 'circuit_open');
+    expect(held.length).toBeGreaterThanOrEqual(1);
+    expect(held.every((r) => r.outcome === 'retry_scheduled' && r.durationMs === 0 && r.attempt === 3)).toBe(true);
+
+    // Closed again: the next event goes straight through.
+    await publisher.publish(source, { id: 'brk-2', type: 'unstable.event', data: {} });
+    const next = await results.waitFor<AttemptResult>((r) => r.eventId === 'brk-2', 10_000);
+    expect(next.value).toMatchObject({ outcome: 'delivered', attempt: 1 });
+  });
+
+  it('keeps a subscription to its rate limit', async () => {
+    await subscribe({ url: rateReceiver.url('/limited'), events: ['limited.*'], rate_limit: { per_second: 2 } });
+    for (let i = 0; i < 6; i++) await publisher.publish(source, { id: `rate-${i}`, type: 'limited.event', data: { i } });
+    const all = await rateReceiver.waitFor((rs) => rs.filter((r) => r.path === '/limited').length >= 6, 30_000, 'six rate-limited webhooks');
+    const times = all.filter((r) => r.path === '/limited').map((r) => r.at).sort((a, b) => a - b);
+    // A burst of 2, then 2 a second: 6 requests span at least 2 s.
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(1_900);
+    for (let i = 0; i + 4 < times.length; i++) expect(times[i + 4]! - times[i]!).toBeGreaterThanOrEqual(900);
+    expect(results.records.some((r) => (r.value as AttemptResult).reason === 'rate_limited')).toBe(true);
+  });
+
+  it('refuses a cloud metadata target, dead-letters it with the reason and never retries', async () => {
+    await subscribe({ url: 'http://169.254.169.254/latest/meta-data', events: ['ssrf.attempt'] });
+    await publisher.publish(source, { id: 'ssrf-1', type: 'ssrf.attempt', data: {} });
+    const refused = await results.waitFor<AttemptResult>((r) => r.eventId === 'ssrf-1', 10_000);
+    expect(refused.value).toMatchObject({ outcome: 'dead_lettered', reason: 'target_refused', error: { class: 'target_refused' } });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(resultsOf('ssrf-1')).toHaveLength(1);
+  });
+});
