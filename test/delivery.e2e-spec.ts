@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { gatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter } from '@app/contracts';
 import { Gateway, testConfig } from './support/gateway.js';
@@ -107,5 +109,17 @@ describe('delivery engine: retries, outcome rules, isolation', () => {
     expect(resultsOf('slow-1')).toHaveLength(0);
     const slow = await results.waitFor<AttemptResult>((r) => r.eventId === 'slow-1', 20_000);
     expect(slow.value).toMatchObject({ outcome: 'dead_lettered', reason: expect.stringMatching(/^timeout/) });
+  });
+
+  it('writes result records that match the published JSON schema (docs/schemas)', () => {
+    const schema = JSON.parse(readFileSync(new URL('../docs/schemas/attempt-result.schema.json', import.meta.url), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, validateFormats: false }).compile(schema);
+    expect(results.records.length).toBeGreaterThan(10);
+    const outcomes = new Set<string>();
+    for (const record of results.records) {
+      if (!validate(record.value)) throw new Error(`${JSON.stringify(record.value)}: ${JSON.stringify(validate.errors)}`);
+      outcomes.add((record.value as AttemptResult).outcome);
+    }
+    expect([...outcomes].sort()).toEqual(['dead_lettered', 'delivered', 'retry_scheduled']);
   });
 });
