@@ -6,12 +6,18 @@ import { Receiver } from './support/receiver.js';
 
 /** Protecting endpoints and the gateway: circuit breaker, rate limit, SSRF refusal. Each receiver is its own origin. */
 describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
-  const config = testConfig('protect', { DELIVERY_BREAKER_THRESHOLD: '2', DELIVERY_BREAKER_COOLDOWN_MS: '2000', RETRY_TIERS: '1s,5s' });
+  const config = testConfig('protect', {
+    DELIVERY_BREAKER_THRESHOLD: '2',
+    DELIVERY_BREAKER_COOLDOWN_MS: '2000',
+    DELIVERY_AUTO_DISABLE_AFTER: '2s',
+    RETRY_TIERS: '1s,5s',
+  });
   const source = config.source.topics[0]!;
   const kafka = testKafka();
   const gateway = new Gateway(config);
   const breakerReceiver = new Receiver();
   const rateReceiver = new Receiver();
+  const deadReceiver = new Receiver();
   const publisher = new EventPublisher(kafka);
   const results = new TopicReader(kafka, gatewayTopics(config).results);
   const subscribe = async (body: Record<string, unknown>) => {
@@ -22,7 +28,7 @@ describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
   const resultsOf = (eventId: string) => results.records.map((r) => r.value as AttemptResult).filter((r) => r.eventId === eventId);
 
   beforeAll(async () => {
-    await Promise.all([breakerReceiver.start(), rateReceiver.start()]);
+    await Promise.all([breakerReceiver.start(), rateReceiver.start(), deadReceiver.start()]);
     await gateway.start();
     await Promise.all([publisher.connect(), results.start()]);
   });
@@ -30,7 +36,7 @@ describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
   afterAll(async () => {
     await Promise.all([publisher.disconnect(), results.stop()]);
     await gateway.stop();
-    await Promise.all([breakerReceiver.stop(), rateReceiver.stop()]);
+    await Promise.all([breakerReceiver.stop(), rateReceiver.stop(), deadReceiver.stop()]);
   });
 
   it('opens the breaker after consecutive failures, holds attempts back, and closes after a good probe', async () => {
@@ -62,6 +68,22 @@ describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
     expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(1_900);
     for (let i = 0; i + 4 < times.length; i++) expect(times[i + 4]! - times[i]!).toBeGreaterThanOrEqual(900);
     expect(results.records.some((r) => (r.value as AttemptResult).reason === 'rate_limited')).toBe(true);
+  });
+
+  it('disables a subscription whose attempts keep failing for DELIVERY_AUTO_DISABLE_AFTER, and says so on the results topic', async () => {
+    deadReceiver.behave('/dead', { status: 500 });
+    const id = await subscribe({ url: deadReceiver.url('/dead'), events: ['dead.*'], retry: { schedule: [1, 1, 1, 1, 1, 1, 1, 1] } });
+    await publisher.publish(source, { id: 'dead-1', type: 'dead.event', data: {} });
+    const last = await results.waitFor<AttemptResult>((r) => r.eventId === 'dead-1' && r.outcome === 'dead_lettered', 30_000);
+    expect(last.value.reason).toBe('subscription_auto_disabled');
+    const view = (await gateway.api('GET', `/v1/subscriptions/${id}`)).body;
+    expect(view).toMatchObject({ enabled: false, disabled_reason: expect.stringContaining('every attempt failed since'), failing_since: expect.any(String) });
+    const attempts = resultsOf('dead-1').filter((r) => r.statusCode === 500);
+    expect(Date.parse(attempts.at(-1)!.startedAt) - Date.parse(view.failing_since)).toBeGreaterThanOrEqual(2_000);
+    // Re-enabling clears the reason and the streak.
+    const enabled = (await gateway.api('PATCH', `/v1/subscriptions/${id}`, { enabled: true })).body;
+    expect(enabled.disabled_reason).toBeUndefined();
+    expect(enabled.failing_since).toBeUndefined();
   });
 
   it('refuses a cloud metadata target, dead-letters it with the reason and never retries', async () => {

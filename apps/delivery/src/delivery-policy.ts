@@ -34,6 +34,7 @@ export const REASONS = {
   circuitOpen: 'circuit_open',
   rateLimited: 'rate_limited',
   bodyTooLarge: 'body_too_large',
+  autoDisabled: 'subscription_auto_disabled',
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
   callbacksOff: 'callbacks_off',

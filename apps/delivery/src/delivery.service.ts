@@ -34,6 +34,8 @@ export class DeliveryService {
   private readonly endpointLoad = new Map<string, number>();
   private readonly breakers: CircuitBreakers;
   private readonly rateLimiter = new RateLimiter();
+  /** Subscriptions whose failure streak is being written, so concurrent failures write it once. */
+  private readonly streaksStarting = new Set<string>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -155,6 +157,11 @@ export class DeliveryService {
       finishedAt: finished.toISOString(),
     };
     const attemptTimestamps = [...(job.attemptTimestamps ?? []), base.startedAt];
+    if (!job.callback && (await this.trackHealth(sub, verdict.delivered, finished))) {
+      const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: REASONS.autoDisabled };
+      const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
+      return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
+    }
     switch (plan.action) {
       case 'delivered':
         return [this.resultRecord(attempted)];
@@ -177,6 +184,31 @@ export class DeliveryService {
   private retryRecord(job: DeliveryJob, remainingMs: number): OutgoingRecord {
     const { tier, waitMs } = nextHop(this.topics.retry, remainingMs);
     return { topic: tier.topic, key: job.subscriptionId, value: job, headers: { [HOP_DUE_HEADER]: String(Date.now() + waitMs) } };
+  }
+
+  /**
+   * Keeps the subscription's failure streak (`failingSince`) on the subscriptions
+   * topic, written only when it starts or ends, so it survives restarts. Returns
+   * true when this failure ends a streak longer than DELIVERY_AUTO_DISABLE_AFTER:
+   * the subscription is then disabled.
+   */
+  private async trackHealth(sub: Subscription, delivered: boolean, now: Date): Promise<boolean> {
+    const current = this.registry.get(sub.id) ?? sub;
+    if (delivered) {
+      if (current.failingSince !== undefined) await this.store.put({ ...current, failingSince: undefined });
+      return false;
+    }
+    if (current.failingSince === undefined) {
+      if (!this.streaksStarting.has(sub.id)) {
+        this.streaksStarting.add(sub.id);
+        await this.store.put({ ...current, failingSince: now.toISOString() }).finally(() => this.streaksStarting.delete(sub.id));
+      }
+      return false;
+    }
+    const limit = this.config.delivery.autoDisableAfterMs;
+    if (limit === 0 || now.getTime() - Date.parse(current.failingSince) < limit) return false;
+    await this.disable(current, `every attempt failed since ${current.failingSince} (DELIVERY_AUTO_DISABLE_AFTER)`);
+    return true;
   }
 
   private async disable(sub: Subscription, reason: string): Promise<void> {

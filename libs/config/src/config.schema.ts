@@ -67,6 +67,8 @@ export interface GatewayConfig {
     breakerCooldownMs: number;
     /** Largest request body sent; a larger job is dead-lettered. */
     maxBodyBytes: number;
+    /** A subscription whose attempts have failed for this long without a delivery is disabled; 0 = never. */
+    autoDisableAfterMs: number;
     /** Delay tiers of the retry topics, in milliseconds, ascending (`<prefix>.retry.<label>`). */
     retryTiers: { label: string; ms: number }[];
     /** Connections kept per target origin. */
@@ -161,15 +163,20 @@ export const optionalWebhookSecret: Parser<string | undefined> = (raw) => {
   return v;
 };
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `5s`, `5m`, `2h`, `5d`, or `0`, in milliseconds. */
+export const duration: Parser<number> = (raw) => {
+  const v = raw.trim();
+  if (v === '0') return 0;
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
+  if (!m) return fail(`"${raw}" is not a duration like 500ms, 5s, 5m, 2h or 5d`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+};
 
 /** `1s,5s,30s,5m`: distinct ascending durations. */
 export const durations: Parser<{ label: string; ms: number }[]> = (raw) => {
-  const tiers = nonEmptyList(raw).map((label) => {
-    const m = /^(\d+)(ms|s|m|h)$/.exec(label);
-    if (!m) return fail(`"${label}" is not a duration like 500ms, 5s, 5m or 2h`);
-    return { label, ms: Number(m[1]) * UNIT_MS[m[2]!]! };
-  });
+  const tiers = nonEmptyList(raw).map((label) => ({ label, ms: duration(label) }));
   for (let i = 1; i < tiers.length; i++) if (tiers[i]!.ms <= tiers[i - 1]!.ms) fail('tiers must be ascending and distinct');
   if (tiers[0]!.ms <= 0) fail('tiers must be longer than 0');
   return tiers;
@@ -217,6 +224,7 @@ export const SETTINGS = {
   maxInFlightPerEndpoint: { env: 'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT', default: '64', description: 'Attempts in flight per target origin; more are moved aside to a retry tier', parse: int(1, 100_000) },
   breakerThreshold: { env: 'DELIVERY_BREAKER_THRESHOLD', default: '10', description: 'Consecutive failed attempts that open an endpoint circuit breaker', parse: int(1, 1_000_000) },
   breakerCooldownMs: { env: 'DELIVERY_BREAKER_COOLDOWN_MS', default: '30000', description: 'How long an open breaker holds attempts back before one probe goes through', parse: int(100, 86_400_000) },
+  autoDisableAfterMs: { env: 'DELIVERY_AUTO_DISABLE_AFTER', default: '5d', description: 'Disable a subscription whose attempts have failed continuously this long (0 = never)', parse: duration },
   maxBodyBytes: { env: 'DELIVERY_MAX_BODY_BYTES', default: '2097152', description: 'Largest webhook request body; a larger job is dead-lettered', parse: int(1024, 100 * 1024 * 1024) },
   retryTiers: { env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
   connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '32', description: 'Keep-alive connections per target origin', parse: int(1, 10_000) },

@@ -63,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       breakerThreshold: v.breakerThreshold,
       breakerCooldownMs: v.breakerCooldownMs,
       maxBodyBytes: v.maxBodyBytes,
+      autoDisableAfterMs: v.autoDisableAfterMs,
       retryTiers: v.retryTiers,
       connectionsPerOrigin: v.connectionsPerOrigin,
       responseBodyBytes: v.responseBodyBytes,

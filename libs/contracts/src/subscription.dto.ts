@@ -249,6 +249,7 @@ export class SubscriptionView {
   @ApiPropertyOptional() description?: string;
   @ApiProperty() enabled!: boolean;
   @ApiPropertyOptional({ description: 'Why the gateway disabled it, e.g. the endpoint answered 410 Gone' }) disabled_reason?: string;
+  @ApiPropertyOptional({ description: 'Since when every attempt has failed' }) failing_since?: string;
   @ApiPropertyOptional() tenant?: string;
   @ApiProperty({ enum: BODY_FORMATS }) format!: BodyFormat;
   @ApiPropertyOptional({ type: RetryPolicyDto }) retry?: { schedule: number[] };

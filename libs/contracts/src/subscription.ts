@@ -32,6 +32,8 @@ export interface Subscription {
   enabled: boolean;
   /** Why the gateway disabled it (e.g. the endpoint answered 410 Gone); cleared when re-enabled. */
   disabledReason?: string;
+  /** Since when every attempt has failed (ISO), set by the delivery app; cleared by a delivery. */
+  failingSince?: string;
   tenant?: string;
   format: BodyFormat;
   retry?: { schedule: number[] };

@@ -35,6 +35,7 @@ export function toView(sub: Subscription): SubscriptionView {
     description: sub.description,
     enabled: sub.enabled,
     disabled_reason: sub.disabledReason,
+    failing_since: sub.failingSince,
     tenant: sub.tenant,
     format: sub.format,
     retry: sub.retry,
@@ -57,8 +58,9 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     headers: dto.headers === undefined ? sub.headers : (dto.headers ?? {}),
     description: keep(dto.description, sub.description),
     enabled: dto.enabled ?? sub.enabled,
-    // Re-enabling clears why the gateway had disabled it.
+    // Re-enabling clears why the gateway had disabled it, and its failure streak.
     disabledReason: dto.enabled === true ? undefined : sub.disabledReason,
+    failingSince: dto.enabled === true ? undefined : sub.failingSince,
     tenant: keep(dto.tenant, sub.tenant),
     format: dto.format ?? sub.format,
     retry: dto.retry === undefined ? sub.retry : dto.retry ? { schedule: dto.retry.schedule } : undefined,
