@@ -208,10 +208,13 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
 
   private track(topic: string, partition: number, offset: string, work: Promise<void>): void {
     const key = `${topic}|${partition}`;
-    let entry = this.trackers.get(key);
-    if (!entry) this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
-    const { tracker } = entry;
     const at = BigInt(offset);
+    let entry = this.trackers.get(key);
+    const lastAdded = entry?.tracker.lastAdded;
+    // An offset at or below the last one handed out means the partition was read again from its
+    // last commit (a rebalance, a rewind): start a fresh tracker; late completions of the old work go to the old one.
+    if (!entry || (lastAdded !== undefined && at <= lastAdded)) this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    const { tracker } = entry;
     tracker.add(at);
     const settled = work.then(
       () => {

@@ -28,6 +28,11 @@ export class OffsetTracker {
     }
   }
 
+  /** The last offset added. */
+  get lastAdded(): bigint | undefined {
+    return this.last;
+  }
+
   /** Offsets added and not yet completed. */
   get pending(): number {
     return this.order.length - this.head - this.done.size;
