@@ -121,7 +121,7 @@ export class DeliveryService {
     if (!breaker.allow) return holdBack(REASONS.circuitOpen, breaker.retryAt - Date.now());
     const load = this.endpointLoad.get(origin) ?? 0;
     if (load >= this.config.delivery.maxInFlightPerEndpoint) {
-      if (breaker.probe) this.breakers.after(origin, true, Date.now());
+      if (breaker.probe) this.breakers.cancelProbe(origin);
       return holdBack(REASONS.endpointBusy, this.topics.retry[0]!.ms);
     }
     this.endpointLoad.set(origin, load + 1);

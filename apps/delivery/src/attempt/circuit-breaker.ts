@@ -41,6 +41,12 @@ export class CircuitBreakers {
     this.endpoints.set(endpoint, state);
   }
 
+  /** A probe that was granted but not sent: the next attempt after the cool-down may probe instead. */
+  cancelProbe(endpoint: string): void {
+    const state = this.endpoints.get(endpoint);
+    if (state) state.probing = false;
+  }
+
   /** Endpoints whose breaker is open now (for metrics and logs). */
   openCount(now: number): number {
     let n = 0;

@@ -18,6 +18,14 @@ describe('CircuitBreakers', () => {
     expect(b.before('a', 1_051)).toEqual({ allow: true, probe: false });
   });
 
+  it('gives the probe to a later attempt when a granted one is not sent', () => {
+    const b = new CircuitBreakers(1, 1_000);
+    b.after('a', false, 0);
+    expect(b.before('a', 1_000)).toEqual({ allow: true, probe: true });
+    b.cancelProbe('a');
+    expect(b.before('a', 1_001)).toEqual({ allow: true, probe: true });
+  });
+
   it('opens again when the probe fails, and a success resets the count', () => {
     const b = new CircuitBreakers(2, 1_000);
     b.after('a', false, 0);
