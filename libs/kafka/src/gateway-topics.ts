@@ -2,17 +2,20 @@ import { type GatewayConfig, gatewayTopics } from '@app/config';
 import type { TopicSpec } from './topic-admin.js';
 
 /** The gateway's own topics with their settings (the design brief's topic table). */
-export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): TopicSpec[] {
+export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'delivery' | 'source'>): TopicSpec[] {
   const t = gatewayTopics(config);
   const { partitions, replicationFactor } = config.kafka;
+  // A job carries the rendered body of an event of up to MAX_EVENT_BYTES, escaped inside JSON: leave room.
+  const jobBytes = String(Math.max(1024 * 1024, 3 * config.source.maxEventBytes + 64 * 1024));
   const data = (topic: string): TopicSpec => ({ topic, partitions, replicationFactor });
+  const jobs = (topic: string): TopicSpec => ({ topic, partitions, replicationFactor, config: { 'max.message.bytes': jobBytes } });
   return [
     // One partition: the registry is small and every instance reads all of it.
     { topic: t.subscriptions, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
-    data(t.deliveries),
-    ...t.retry.map((tier) => data(tier.topic)),
+    jobs(t.deliveries),
+    ...t.retry.map((tier) => jobs(tier.topic)),
     data(t.results),
-    data(t.dlq),
+    jobs(t.dlq),
     data(t.invalid),
   ];
 }

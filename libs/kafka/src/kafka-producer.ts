@@ -12,6 +12,9 @@ export interface OutgoingRecord {
  * The process's one idempotent producer (acks=all). Every record the gateway
  * writes goes through `send`, which resolves once all records are durably written.
  */
+/** Bytes of record values per produce request: well under the broker's 1 MiB default per record batch. */
+const REQUEST_BYTES = 512 * 1024;
+
 /** How long `write` waits to gather records from concurrent callers into one request. */
 const LINGER_MS = 2;
 const MAX_LINGER_RECORDS = 1_000;
@@ -70,18 +73,33 @@ export class KafkaProducer {
     }
   }
 
-  /** Writes the records (grouped per topic in one request) and returns their metadata. */
+  /**
+   * Writes the records, grouped per topic, in requests of at most REQUEST_BYTES of
+   * values (in order), and returns their metadata. kafkajs puts a partition's records
+   * of one request into one record batch, which the broker refuses (MESSAGE_TOO_LARGE,
+   * not retriable) beyond max.message.bytes (1 MiB by default).
+   */
   async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
-    if (records.length === 0) return [];
-    const byTopic = new Map<string, Message[]>();
+    const metadata: RecordMetadata[] = [];
+    let chunk = new Map<string, Message[]>();
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.size === 0) return;
+      const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
+      chunk = new Map();
+      bytes = 0;
+      metadata.push(...(await this.producer.sendBatch({ acks: -1, topicMessages })));
+    };
     for (const r of records) {
-      const messages = byTopic.get(r.topic) ?? [];
-      messages.push({ key: r.key, value: r.value === null ? null : JSON.stringify(r.value), headers: r.headers });
-      byTopic.set(r.topic, messages);
+      const value = r.value === null ? null : JSON.stringify(r.value);
+      const size = (value === null ? 0 : Buffer.byteLength(value)) + (r.key?.length ?? 0);
+      if (bytes > 0 && bytes + size > REQUEST_BYTES) await flush();
+      const messages = chunk.get(r.topic) ?? [];
+      messages.push({ key: r.key, value, headers: r.headers });
+      chunk.set(r.topic, messages);
+      bytes += size;
     }
-    return this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    await flush();
+    return metadata;
   }
 }

@@ -1,3 +1,6 @@
+/** How long attempts wait while the half-open probe is in flight (at most the cool-down). */
+const PROBE_WAIT_MS = 1_000;
+
 /** What the breaker says before an attempt to an endpoint. */
 export type BreakerDecision = { allow: true; probe: boolean } | { allow: false; retryAt: number };
 
@@ -24,7 +27,9 @@ export class CircuitBreakers {
   before(endpoint: string, now: number): BreakerDecision {
     const state = this.endpoints.get(endpoint);
     if (!state || state.openUntil === undefined) return { allow: true, probe: false };
-    if (now < state.openUntil || state.probing) return { allow: false, retryAt: Math.max(state.openUntil, now + 1) };
+    if (now < state.openUntil) return { allow: false, retryAt: state.openUntil };
+    // A probe is out: the others wait a while for its verdict instead of coming straight back.
+    if (state.probing) return { allow: false, retryAt: now + Math.min(this.cooldownMs, PROBE_WAIT_MS) };
     state.probing = true;
     return { allow: true, probe: true };
   }

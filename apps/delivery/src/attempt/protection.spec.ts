@@ -13,7 +13,7 @@ describe('CircuitBreakers', () => {
     expect(b.before('other', 500)).toEqual({ allow: true, probe: false });
     expect(b.openCount(500)).toBe(1);
     expect(b.before('a', 1_010)).toEqual({ allow: true, probe: true });
-    expect(b.before('a', 1_011)).toMatchObject({ allow: false });
+    expect(b.before('a', 1_011)).toEqual({ allow: false, retryAt: 2_011 });
     b.after('a', true, 1_050);
     expect(b.before('a', 1_051)).toEqual({ allow: true, probe: false });
   });

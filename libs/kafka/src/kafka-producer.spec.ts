@@ -1,0 +1,40 @@
+import type { Kafka, ProducerBatch } from 'kafkajs';
+import { KafkaProducer } from './kafka-producer.js';
+
+/** A kafkajs stand-in that records what would be sent. */
+function fakeKafka(batches: ProducerBatch[]): Kafka {
+  const producer = {
+    sendBatch: (batch: ProducerBatch) => {
+      batches.push(batch);
+      return Promise.resolve(batch.topicMessages!.map((t) => ({ topicName: t.topic, partition: 0, errorCode: 0 })));
+    },
+  };
+  return { producer: () => producer } as unknown as Kafka;
+}
+
+describe('KafkaProducer.send', () => {
+  it('splits large writes into requests well under the broker limit, keeping order', async () => {
+    const batches: ProducerBatch[] = [];
+    const producer = new KafkaProducer(fakeKafka(batches));
+    const records = Array.from({ length: 3_000 }, (_, i) => ({ topic: i % 2 ? 'a' : 'b', key: 'k', value: { i, pad: 'x'.repeat(500) } }));
+    await producer.send(records);
+    expect(batches.length).toBeGreaterThan(2);
+    for (const batch of batches) {
+      const bytes = batch.topicMessages!.flatMap((t) => t.messages).reduce((n, m) => n + Buffer.byteLength(m.value as string), 0);
+      expect(bytes).toBeLessThanOrEqual(512 * 1024 + 1024);
+    }
+    const sent = batches.flatMap((b) => b.topicMessages!.flatMap((t) => t.messages.map((m) => JSON.parse(m.value as string).i as number)));
+    expect(sent.sort((x, y) => x - y)).toEqual(records.map((_, i) => i));
+    const topicA = batches.flatMap((b) => b.topicMessages!.filter((t) => t.topic === 'a').flatMap((t) => t.messages.map((m) => JSON.parse(m.value as string).i as number)));
+    expect(topicA).toEqual([...topicA].sort((x, y) => x - y));
+  });
+
+  it('sends nothing for no records and a tombstone as a null value', async () => {
+    const batches: ProducerBatch[] = [];
+    const producer = new KafkaProducer(fakeKafka(batches));
+    await producer.send([]);
+    expect(batches).toHaveLength(0);
+    await producer.send([{ topic: 't', key: 'id', value: null }]);
+    expect(batches[0]!.topicMessages![0]!.messages[0]!.value).toBeNull();
+  });
+});
