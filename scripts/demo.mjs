@@ -31,9 +31,8 @@
 //  - Results and invalid records are read with a throw-away consumer group and
 //    filtered to this run's subscription ids and record keys.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,17 +40,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
 import { colors as c, Receiver } from './demo/receiver.mjs';
 import { sourceEvents, subscriptionSpecs } from './demo/fixtures.mjs';
+import { freePort, NODE_FLAGS, quietKafkajsWarnings } from './lib/local.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
-// kafkajs 2.2.4 calls setTimeout with a negative delay when no throttling is in place
-// (src/network/requestQueue/index.js: `this.throttledUntil - Date.now()` with throttledUntil = -1),
-// which Node >= 23 reports as a harmless TimeoutNegativeWarning: keep it out of the demo's output.
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name !== 'TimeoutNegativeWarning') console.warn(`(node) ${warning.name}: ${warning.message}`);
-});
+quietKafkajsWarnings();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KAFKA_SH = path.join(ROOT, 'scripts', 'kafka.sh');
@@ -95,17 +88,6 @@ const checkpoint = () => interrupt.signal.throwIfAborted();
 const pause = (ms) => sleep(ms, undefined, { signal: interrupt.signal });
 
 // ------------------------------------------------------------------ helpers
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs scripts/kafka.sh, echoing its output (`onOutput` sees it as it comes); resolves with its exit code. */
 function kafkaSh(args, { detached = false, onOutput = () => {} } = {}) {
   return new Promise((resolve, reject) => {
@@ -140,10 +122,6 @@ async function api(method, urlPath, body) {
   return { status: res.status, body: json };
 }
 
-/** The Standard Webhooks id the gateway gives (event, subscription): see apps/producer/src/fan-out/webhook-id.ts. */
-function webhookId(eventSource, eventId, subscriptionId) {
-  return `msg_${createHash('sha256').update(`${eventSource}\n${eventId}\n${subscriptionId}`).digest('base64url').slice(0, 32)}`;
-}
 
 /** The gateway's configuration for both apps; every gateway setting the caller's environment may hold is replaced. */
 async function appEnv(ports, secretsKey) {
@@ -232,6 +210,8 @@ async function main() {
   for (const [name, entry] of Object.entries(ENTRY)) {
     if (!existsSync(entry)) throw new Error(`${path.relative(ROOT, entry)} is missing: run 'npm run demo' (it builds first) or 'npm run build' (the ${name} app)`);
   }
+  // The webhook-id the gateway gives each (event, subscription), from the built producer app itself.
+  const { webhookId } = await import(pathToFileURL(path.join(ROOT, 'dist/apps/producer/src/fan-out/webhook-id.js')).href);
   say(`run ${runId}: a fresh API token, SECRETS_KEY and receiver for this run`);
 
   // 1. Kafka ---------------------------------------------------------------

@@ -76,13 +76,8 @@ case "$cmd" in
     ensure_node >&2
     dirname "$(command -v node)"
     ;;
-  node)
-    # Any command under the project's Node: bash scripts/run.sh node <cmd...>
-    ensure_node
-    exec "$@"
-    ;;
   *)
-    echo "usage: scripts/run.sh test|demo|build|node <cmd...>" >&2
+    echo "usage: scripts/run.sh test|demo|build|node-bin" >&2
     exit 2
     ;;
 esac

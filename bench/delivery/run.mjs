@@ -38,21 +38,16 @@
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
+import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
-// kafkajs 2.2.4 sets negative timeouts (see scripts/demo.mjs): keep the warning out of the output.
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'TimeoutNegativeWarning') console.warn(`(node) ${w.name}: ${w.message}`);
-});
+quietKafkajsWarnings();
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -162,17 +157,6 @@ const t0 = now();
 const say = (msg) => console.log(`[bench ${((now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
 
 // ------------------------------------------------------------------ small helpers
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Runs a command, echoing its output; resolves with {code, output}. */
 function run(cmd, args, { env = process.env, detached = false, cwd = REPO, quiet = false } = {}) {
   return new Promise((resolve, reject) => {

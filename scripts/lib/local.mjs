@@ -1,0 +1,28 @@
+// Helpers shared by the scripts that run the gateway locally (scripts/demo.mjs, bench/delivery/run.mjs).
+import { createServer } from 'node:net';
+
+// kafkajs 2.2.4 calls setTimeout with a negative delay when no throttling is in place
+// (src/network/requestQueue/index.js: `this.throttledUntil - Date.now()` with throttledUntil = -1),
+// which Node >= 23 reports as a harmless TimeoutNegativeWarning.
+/** Node flags for the gateway apps these scripts start. */
+export const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
+
+/** Keeps kafkajs' TimeoutNegativeWarning out of this process's output; other warnings still print. */
+export function quietKafkajsWarnings() {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name !== 'TimeoutNegativeWarning') console.warn(`(node) ${warning.name}: ${warning.message}`);
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
