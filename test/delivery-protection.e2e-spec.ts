@@ -1,25 +1,17 @@
-import { gatewayTopics } from '@app/config';
 import type { AttemptResult } from '@app/contracts';
-import { Gateway, testConfig } from './support/gateway.js';
-import { EventPublisher, testKafka, TopicReader } from './support/kafka.js';
-import { Receiver } from './support/receiver.js';
+import type { Receiver } from './support/receiver.js';
+import { GatewayRig } from './support/rig.js';
 
 /** Protecting endpoints and the gateway: circuit breaker, rate limit, SSRF refusal. Each receiver is its own origin. */
 describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
-  const config = testConfig('protect', {
-    DELIVERY_BREAKER_THRESHOLD: '2',
-    DELIVERY_BREAKER_COOLDOWN_MS: '2000',
-    DELIVERY_AUTO_DISABLE_AFTER: '2s',
-    RETRY_TIERS: '1s,5s',
-  });
-  const source = config.source.topics[0]!;
-  const kafka = testKafka();
-  const gateway = new Gateway(config);
-  const breakerReceiver = new Receiver();
-  const rateReceiver = new Receiver();
-  const deadReceiver = new Receiver();
-  const publisher = new EventPublisher(kafka);
-  const results = new TopicReader(kafka, gatewayTopics(config).results);
+  const rig = new GatewayRig(
+    'protect',
+    { DELIVERY_BREAKER_THRESHOLD: '2', DELIVERY_BREAKER_COOLDOWN_MS: '2000', DELIVERY_AUTO_DISABLE_AFTER: '2s', RETRY_TIERS: '1s,5s' },
+    { receivers: 3 },
+  );
+  const { gateway, publisher, source } = rig;
+  const [breakerReceiver, rateReceiver, deadReceiver] = rig.receivers as [Receiver, Receiver, Receiver];
+  const results = rig.reader('results');
   const subscribe = async (body: Record<string, unknown>) => {
     const res = await gateway.api('POST', '/v1/subscriptions', body);
     expect(res.status).toBe(201);
@@ -27,17 +19,8 @@ describe('delivery engine: circuit breaker, rate limit, SSRF', () => {
   };
   const resultsOf = (eventId: string) => results.records.map((r) => r.value as AttemptResult).filter((r) => r.eventId === eventId);
 
-  beforeAll(async () => {
-    await Promise.all([breakerReceiver.start(), rateReceiver.start(), deadReceiver.start()]);
-    await gateway.start();
-    await Promise.all([publisher.connect(), results.start()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([publisher.disconnect(), results.stop()]);
-    await gateway.stop();
-    await Promise.all([breakerReceiver.stop(), rateReceiver.stop(), deadReceiver.stop()]);
-  });
+  beforeAll(() => rig.start());
+  afterAll(() => rig.stop());
 
   it('opens the breaker after consecutive failures, holds attempts back, and closes after a good probe', async () => {
     breakerReceiver.behave('/unstable', { sequence: [500, 500] });

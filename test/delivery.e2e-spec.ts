@@ -1,23 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { gatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter } from '@app/contracts';
-import { Gateway, testConfig } from './support/gateway.js';
-import { EventPublisher, testKafka, TopicReader } from './support/kafka.js';
-import { Receiver } from './support/receiver.js';
+import { GatewayRig } from './support/rig.js';
 
 /** The delivery engine against the real broker and receivers on 127.0.0.1. */
 describe('delivery engine: retries, outcome rules, isolation', () => {
   // One partition everywhere: jobs of different endpoints share a deliveries partition.
-  const config = testConfig('delivery', { TOPIC_PARTITIONS: '1', DELIVERY_TIMEOUT_MS: '4000', RETRY_TIERS: '1s,5s,30s' });
-  const topics = gatewayTopics(config);
-  const source = config.source.topics[0]!;
-  const kafka = testKafka();
-  const gateway = new Gateway(config);
-  const receiver = new Receiver();
-  const publisher = new EventPublisher(kafka);
-  const results = new TopicReader(kafka, topics.results);
-  const dlq = new TopicReader(kafka, topics.dlq);
+  const rig = new GatewayRig('delivery', { TOPIC_PARTITIONS: '1', DELIVERY_TIMEOUT_MS: '4000', RETRY_TIERS: '1s,5s,30s' }, { read: ['results', 'dlq'] });
+  const { gateway, receiver, publisher, source } = rig;
+  const results = rig.reader('results');
+  const dlq = rig.reader('dlq');
   const subscribe = async (path: string, type: string, extra: Record<string, unknown> = {}) => {
     const res = await gateway.api('POST', '/v1/subscriptions', { url: receiver.url(path), events: [type], ...extra });
     expect(res.status).toBe(201);
@@ -25,17 +17,8 @@ describe('delivery engine: retries, outcome rules, isolation', () => {
   };
   const resultsOf = (eventId: string) => results.records.map((r) => r.value as AttemptResult).filter((r) => r.eventId === eventId);
 
-  beforeAll(async () => {
-    await receiver.start();
-    await gateway.start();
-    await Promise.all([publisher.connect(), results.start(), dlq.start()]);
-  });
-
-  afterAll(async () => {
-    await Promise.all([publisher.disconnect(), results.stop(), dlq.stop()]);
-    await gateway.stop();
-    await receiver.stop();
-  });
+  beforeAll(() => rig.start());
+  afterAll(() => rig.stop());
 
   it('retries on the subscription schedule, never early, then dead-letters with every attempt time', async () => {
     receiver.behave('/flaky', { status: 500 });

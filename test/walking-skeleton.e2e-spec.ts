@@ -1,31 +1,21 @@
 import { Webhook } from 'standardwebhooks';
-import { gatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter, InvalidEvent } from '@app/contracts';
-import { Gateway, testConfig } from './support/gateway.js';
-import { EventPublisher, testKafka, TopicReader } from './support/kafka.js';
-import { Receiver } from './support/receiver.js';
+import { GatewayRig } from './support/rig.js';
 
 /**
  * The walking skeleton against the real broker and a real HTTP receiver on
  * 127.0.0.1: event → match → job → attempt → result.
  */
 describe('walking skeleton: Kafka event to signed webhook', () => {
-  const config = testConfig('skeleton', { DELIVERY_TIMEOUT_MS: '1500' });
-  const topics = gatewayTopics(config);
-  const source = config.source.topics[0]!;
-  const kafka = testKafka();
-  const gateway = new Gateway(config);
-  const receiver = new Receiver();
-  const publisher = new EventPublisher(kafka);
-  const results = new TopicReader(kafka, topics.results);
-  const invalid = new TopicReader(kafka, topics.invalid);
-  const dlq = new TopicReader(kafka, topics.dlq);
+  const rig = new GatewayRig('skeleton', { DELIVERY_TIMEOUT_MS: '1500' }, { read: ['results', 'invalid', 'dlq'] });
+  const { gateway, receiver, publisher, source } = rig;
+  const results = rig.reader('results');
+  const invalid = rig.reader('invalid');
+  const dlq = rig.reader('dlq');
   let subscription: { id: string; secret: string };
 
   beforeAll(async () => {
-    await receiver.start();
-    await gateway.start();
-    await Promise.all([publisher.connect(), results.start(), invalid.start(), dlq.start()]);
+    await rig.start();
     const created = await gateway.api('POST', '/v1/subscriptions', {
       url: receiver.url('/deployments'),
       events: ['deployment.*'],
@@ -36,11 +26,7 @@ describe('walking skeleton: Kafka event to signed webhook', () => {
     subscription = created.body;
   });
 
-  afterAll(async () => {
-    await Promise.all([publisher.disconnect(), results.stop(), invalid.stop(), dlq.stop()]);
-    await gateway.stop();
-    await receiver.stop();
-  });
+  afterAll(() => rig.stop());
 
   it('delivers a matching event, signed so that standardwebhooks verifies it, and records the result', async () => {
     const data = { environment: { type: 'PRODUCTION' }, project: { name: 'shop' }, status: 'READY' };

@@ -50,6 +50,11 @@ export class Gateway {
     this.producer = await startProducerApp(this.config);
   }
 
+  async restartDelivery(): Promise<void> {
+    await this.delivery?.close();
+    this.delivery = await startDeliveryApp(this.config);
+  }
+
   async apiUrl(path: string): Promise<string> {
     return `${(await this.producer!.getUrl()).replace('[::1]', '127.0.0.1')}${path}`;
   }

@@ -6,6 +6,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The status it was answered with. */
+  status?: number;
 }
 
 export interface Behaviour {
@@ -15,6 +17,8 @@ export interface Behaviour {
   delayMs?: number;
   body?: string;
   headers?: Record<string, string>;
+  /** Decides the status per request (undefined: the rules above). */
+  statusOf?: (request: ReceivedRequest) => number | undefined;
 }
 
 /** A real HTTP server on 127.0.0.1 that records every request; behaviour is set per path. */
@@ -30,11 +34,13 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '/';
-        this.requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-        for (const l of this.listeners) l();
+        const request: ReceivedRequest = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        this.requests.push(request);
         const b = this.behaviours.get(path) ?? {};
         const nth = this.requests.filter((r) => r.path === path).length - 1;
-        const status = b.sequence?.[nth] ?? b.status ?? 200;
+        const status = b.statusOf?.(request) ?? b.sequence?.[nth] ?? b.status ?? 200;
+        request.status = status;
+        for (const l of this.listeners) l();
         const reply = () => {
           if (res.destroyed) return;
           res.writeHead(status, { 'content-type': 'text/plain', ...b.headers });

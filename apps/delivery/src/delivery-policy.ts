@@ -38,7 +38,16 @@ export const REASONS = {
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
   callbacksOff: 'callbacks_off',
+  orderedBehind: 'waiting_for_earlier_event',
 } as const;
+
+/**
+ * Ordered delivery: a job waits in memory this long at most for the attempt of the
+ * job ahead of it (same key) to finish; past that it waits on a retry tier.
+ */
+export const ORDER_INLINE_WAIT_MS = 1_000;
+/** A parked ordered job whose predecessor's next attempt time is unknown looks again after this long. */
+export const ORDER_RECHECK_MS = 1_000;
 
 /** A rate-limited attempt waits in process for a token this long at most; a longer wait goes to a retry tier. */
 export const MAX_IN_PROCESS_RATE_WAIT_MS = 100;

@@ -6,6 +6,7 @@ import { SubscriptionsModule } from '@app/subscriptions';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveryService } from './delivery.service.js';
 import { HttpSender } from './http/http-sender.js';
+import { KeyOrderGate } from './ordering/key-order.gate.js';
 
 /** The delivery app: delivery jobs → signed HTTP attempts → results. */
 @Module({})
@@ -15,7 +16,7 @@ export class DeliveryModule {
       module: DeliveryModule,
       imports: [ConfigModule.forRoot(config), KafkaModule.forRoot({ clientName: 'delivery', topics: gatewayTopicSpecs }), RuntimeModule, SubscriptionsModule],
       controllers: [DeliveriesController],
-      providers: [DeliveryService, HttpSender],
+      providers: [DeliveryService, HttpSender, KeyOrderGate],
     };
   }
 }

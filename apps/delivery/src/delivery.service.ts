@@ -11,6 +11,8 @@ import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
 import { GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { HttpSender } from './http/http-sender.js';
+import { KeyOrderGate } from './ordering/key-order.gate.js';
+import { orderPlace } from './ordering/key-order.js';
 import { nextHop } from './retry/retry-tiers.js';
 import { parseRetryAfter, planRetry } from './retry/retry-plan.js';
 
@@ -43,6 +45,7 @@ export class DeliveryService {
     private readonly store: SubscriptionStore,
     private readonly sender: HttpSender,
     private readonly producer: KafkaProducer,
+    private readonly keyOrder: KeyOrderGate,
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
@@ -75,34 +78,24 @@ export class DeliveryService {
     }
     const remaining = job.dueAt ? Date.parse(job.dueAt) - Date.now() : 0;
     if (remaining > 0) return [this.retryRecord(job, remaining)];
-    return this.attempt(job);
+    const place = orderPlace(job);
+    if (!place) return this.attempt(job);
+    return this.keyOrder.run(job, place, {
+      attempt: () => this.attempt(job),
+      park: (waitMs) => this.holdBack(job, this.resultBase(job, new Date()), REASONS.orderedBehind, waitMs),
+    });
   }
 
   /** One attempt of one job, and the records that say what came of it. */
   async attempt(job: DeliveryJob): Promise<OutgoingRecord[]> {
     const started = new Date();
-    const base = {
-      webhookId: job.webhookId,
-      deliveryId: randomUUID(),
-      eventId: job.eventId,
-      eventType: job.eventType,
-      subscriptionId: job.subscriptionId,
-      tenant: job.tenant,
-      url: job.url,
-      attempt: job.attempt,
-      startedAt: started.toISOString(),
-    };
+    const base = this.resultBase(job, started);
     const sub = job.callback ? this.callbackSubscription(job) : await this.subscription(job.subscriptionId);
     if (!sub || !sub.enabled) {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return [this.resultRecord({ ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() })];
     }
-    // Held back, not attempted (the attempt number stays): each is a result record and a retry-tier record.
-    const holdBack = (reason: string, waitMs: number): OutgoingRecord[] => {
-      const nextAttemptAt = new Date(started.getTime() + waitMs).toISOString();
-      const result: AttemptResult = { ...base, url: sub.url, outcome: 'retry_scheduled', reason, durationMs: 0, finishedAt: base.startedAt, nextAttemptAt };
-      return [this.resultRecord(result), this.retryRecord({ ...job, dueAt: nextAttemptAt }, waitMs)];
-    };
+    const holdBack = (reason: string, waitMs: number) => this.holdBack(job, { ...base, url: sub.url }, reason, waitMs);
     if (Buffer.byteLength(job.body) > this.config.delivery.maxBodyBytes) {
       const result: AttemptResult = { ...base, url: sub.url, outcome: 'dead_lettered', reason: REASONS.bodyTooLarge, durationMs: 0, finishedAt: base.startedAt };
       const letter: DeadLetter = { job, lastResult: result, attemptTimestamps: job.attemptTimestamps ?? [], deadLetteredAt: result.finishedAt };
@@ -178,6 +171,28 @@ export class DeliveryService {
         return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
       }
     }
+  }
+
+  /** What every result record of this attempt says. */
+  private resultBase(job: DeliveryJob, started: Date) {
+    return {
+      webhookId: job.webhookId,
+      deliveryId: randomUUID(),
+      eventId: job.eventId,
+      eventType: job.eventType,
+      subscriptionId: job.subscriptionId,
+      tenant: job.tenant,
+      url: job.url,
+      attempt: job.attempt,
+      startedAt: started.toISOString(),
+    };
+  }
+
+  /** Held back, not attempted (the attempt number stays): a result record and a retry-tier record. */
+  private holdBack(job: DeliveryJob, base: ReturnType<DeliveryService['resultBase']>, reason: string, waitMs: number): OutgoingRecord[] {
+    const nextAttemptAt = new Date(Date.parse(base.startedAt) + waitMs).toISOString();
+    const result: AttemptResult = { ...base, outcome: 'retry_scheduled', reason, durationMs: 0, finishedAt: base.startedAt, nextAttemptAt };
+    return [this.resultRecord(result), this.retryRecord({ ...job, dueAt: nextAttemptAt }, waitMs)];
   }
 
   /** The job on the retry tier for its next hop; it is attempted (or hops again) once `dueAt` has come. */

@@ -9,6 +9,8 @@ export interface GatewayTopics {
   results: string;
   dlq: string;
   invalid: string;
+  /** Compacted: the jobs of ordered subscriptions that wait for (or are) the head of their key. */
+  ordering: string;
 }
 
 export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): GatewayTopics {
@@ -20,5 +22,6 @@ export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>)
     results: `${p}.results`,
     dlq: `${p}.dlq`,
     invalid: `${p}.invalid`,
+    ordering: `${p}.ordering`,
   };
 }

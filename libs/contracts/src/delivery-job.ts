@@ -31,6 +31,12 @@ export interface DeliveryJob {
   attemptTimestamps?: string[];
   /** When this attempt is due (ISO); absent for a first attempt, which is due at once. */
   dueAt?: string;
+  /**
+   * The source record's key, for a subscription with ordered delivery per key: the
+   * job waits until every earlier job of its key (same subscription, source topic
+   * and partition; earlier = lower source offset) has its final outcome.
+   */
+  orderingKey?: string;
   /** When the source event was read by the producer app (ISO). */
   createdAt: string;
   /** Source coordinates, for operators. */

@@ -21,7 +21,7 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
-import { BODY_FORMATS, type BodyFormat, SUBSCRIPTION_KINDS, type SubscriptionKind } from './subscription.js';
+import { BODY_FORMATS, type BodyFormat, ORDERING_MODES, type OrderingMode, SUBSCRIPTION_KINDS, type SubscriptionKind } from './subscription.js';
 
 /** `deployment.succeeded`, `deployment.*`, `*`. */
 export const EVENT_PATTERN = /^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$/;
@@ -191,6 +191,15 @@ export class CreateSubscriptionDto {
   @ValidateNested()
   @Type(() => RateLimitDto)
   rate_limit?: RateLimitDto | null;
+
+  @ApiPropertyOptional({
+    enum: ORDERING_MODES,
+    default: 'none',
+    description: "key: events with the same Kafka key are delivered in order, each after the previous one's final outcome (delivered or dead-lettered)",
+  })
+  @IsOptional()
+  @IsIn(ORDERING_MODES)
+  ordering?: OrderingMode | null;
 }
 
 /** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
@@ -255,6 +264,7 @@ export class SubscriptionView {
   @ApiPropertyOptional({ type: RetryPolicyDto }) retry?: { schedule: number[] };
   @ApiPropertyOptional() timeout_ms?: number;
   @ApiPropertyOptional({ type: RateLimitDto }) rate_limit?: { per_second: number };
+  @ApiProperty({ enum: ORDERING_MODES }) ordering!: OrderingMode;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }

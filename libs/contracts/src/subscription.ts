@@ -1,6 +1,10 @@
 export const SUBSCRIPTION_KINDS = ['STANDARD', 'SLACK'] as const;
 export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
 
+/** `key`: a key's events are delivered one after another, each after the previous one's final outcome. */
+export const ORDERING_MODES = ['none', 'key'] as const;
+export type OrderingMode = (typeof ORDERING_MODES)[number];
+
 export const BODY_FORMATS = ['standard', 'raw', 'cloudevents'] as const;
 export type BodyFormat = (typeof BODY_FORMATS)[number];
 
@@ -39,6 +43,8 @@ export interface Subscription {
   retry?: { schedule: number[] };
   timeoutMs?: number;
   rateLimit?: { perSecond: number };
+  /** Ordered delivery per event key (the source record's key); absent: no ordering. */
+  ordering?: 'key';
   createdAt: string;
   updatedAt: string;
 }

@@ -9,9 +9,11 @@ export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'deliver
   const jobBytes = String(Math.max(1024 * 1024, 3 * config.source.maxEventBytes + 64 * 1024));
   const data = (topic: string): TopicSpec => ({ topic, partitions, replicationFactor });
   const jobs = (topic: string): TopicSpec => ({ topic, partitions, replicationFactor, config: { 'max.message.bytes': jobBytes } });
+  // One partition each: small, and every instance reads all of it (the ordering ledger also needs its one log order).
+  const compacted = (topic: string): TopicSpec => ({ topic, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } });
   return [
-    // One partition: the registry is small and every instance reads all of it.
-    { topic: t.subscriptions, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
+    compacted(t.subscriptions),
+    compacted(t.ordering),
     jobs(t.deliveries),
     ...t.retry.map((tier) => jobs(tier.topic)),
     data(t.results),

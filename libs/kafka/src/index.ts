@@ -1,3 +1,4 @@
+export * from './compacted-topic-view.js';
 export * from './gateway-topics.js';
 export * from './kafka-batch.server.js';
 export * from './kafka-client.js';

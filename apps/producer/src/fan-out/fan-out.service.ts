@@ -44,8 +44,8 @@ export class FanOutService {
         invalid++;
         records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
       } else {
-        const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        for (const job of fanOut(read.event, this.registry.match(read.event), position, now, callbackFormat)) {
+        const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
+        for (const job of fanOut(read.event, this.registry.match(read.event), record, now, callbackFormat)) {
           records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
         }
       }

@@ -74,3 +74,18 @@ describe('fanOut', () => {
     expect(JSON.parse(jobs[1]!.body)).toEqual(event.data);
   });
 });
+
+describe('fanOut with ordered delivery', () => {
+  it('gives the source key to the jobs of subscriptions that order by key, and only to them', () => {
+    const jobs = fanOut(event, [sub('a', { ordering: 'key' }), sub('b')], { ...position, key: 'order-42' }, new Date());
+    expect(jobs.map((j) => [j.subscriptionId, j.orderingKey])).toEqual([
+      ['a', 'order-42'],
+      ['b', undefined],
+    ]);
+    expect(jobs[0]!.source).toEqual(position);
+  });
+
+  it('does not order an event without a key', () => {
+    expect(fanOut(event, [sub('a', { ordering: 'key' })], position, new Date())[0]!.orderingKey).toBeUndefined();
+  });
+});

@@ -9,6 +9,11 @@ export interface SourcePosition {
   offset: string;
 }
 
+/** Where an event was read, and the source record's key (the unit of ordered delivery). */
+export interface SourceRecordRef extends SourcePosition {
+  key?: string;
+}
+
 /** A delivery target: a registered subscription, or the per-event callback an event carries. */
 interface Target {
   subscriptionId: string;
@@ -16,6 +21,7 @@ interface Target {
   kind: SubscriptionKind;
   format: BodyFormat;
   callback?: true;
+  ordered?: boolean;
 }
 
 /** The pseudo-subscription id of a per-event callback URL (stable, so its jobs share a key). */
@@ -24,21 +30,23 @@ export const callbackId = (url: string) => `cb_${createHash('sha256').update(url
 /**
  * One delivery job per matched subscription, plus one for the event's own
  * callback URL when callbacks are on (`callbackFormat` set). Each distinct body
- * is rendered once per event.
+ * is rendered once per event. A job for a subscription with ordered delivery
+ * carries the source record's key (events without a key are not ordered).
  */
 export function fanOut(
   event: GatewayEvent,
   matches: readonly Subscription[],
-  position: SourcePosition,
+  record: SourceRecordRef,
   now: Date,
   callbackFormat?: BodyFormat,
 ): DeliveryJob[] {
-  const targets: Target[] = matches.map((s) => ({ subscriptionId: s.id, url: s.url, kind: s.kind, format: s.format }));
+  const targets: Target[] = matches.map((s) => ({ subscriptionId: s.id, url: s.url, kind: s.kind, format: s.format, ordered: s.ordering === 'key' }));
   if (event.callbackUrl && callbackFormat) {
     targets.push({ subscriptionId: callbackId(event.callbackUrl), url: event.callbackUrl, kind: 'STANDARD', format: callbackFormat, callback: true });
   }
   const bodies = new Map<string, string>();
   const createdAt = now.toISOString();
+  const source: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
   return targets.map((target) => {
     const bodyKey = `${target.kind}/${target.format}`;
     let body = bodies.get(bodyKey);
@@ -56,8 +64,9 @@ export function fanOut(
       body,
       traceparent: event.traceparent,
       attempt: 1,
+      ...(target.ordered && record.key !== undefined && { orderingKey: record.key }),
       createdAt,
-      source: position,
+      source,
     };
   });
 }

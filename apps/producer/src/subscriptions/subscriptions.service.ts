@@ -41,6 +41,7 @@ export function toView(sub: Subscription): SubscriptionView {
     retry: sub.retry,
     timeout_ms: sub.timeoutMs,
     rate_limit: sub.rateLimit && { per_second: sub.rateLimit.perSecond },
+    ordering: sub.ordering ?? 'none',
     created_at: sub.createdAt,
     updated_at: sub.updatedAt,
   };
@@ -66,6 +67,7 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     retry: dto.retry === undefined ? sub.retry : dto.retry ? { schedule: dto.retry.schedule } : undefined,
     timeoutMs: keep(dto.timeout_ms, sub.timeoutMs),
     rateLimit: dto.rate_limit === undefined ? sub.rateLimit : dto.rate_limit ? { perSecond: dto.rate_limit.per_second } : undefined,
+    ordering: dto.ordering === undefined ? sub.ordering : dto.ordering === 'key' ? 'key' : undefined,
   };
 }
 

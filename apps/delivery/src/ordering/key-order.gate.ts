@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import type { DeliveryJob } from '@app/contracts';
+import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord } from '@app/kafka';
+import { ORDER_INLINE_WAIT_MS, ORDER_RECHECK_MS } from '../delivery-policy.js';
+import { entryRecord, OrderLedger, type OrderEntryRecord, type OrderPlace } from './key-order.js';
+
+/** What the delivery service does for a job once the gate has decided. */
+export interface OrderedSteps {
+  /** Attempts the job; the records say what came of it. */
+  attempt(): Promise<OutgoingRecord[]>;
+  /** The job waits its turn: a result record and a retry-tier record due in `waitMs`. */
+  park(waitMs: number): OutgoingRecord[];
+}
+
+/** The job of a chain whose attempt is in flight in this process. */
+interface InFlight {
+  job: DeliveryJob;
+  place: OrderPlace;
+  finished: Promise<void>;
+  /** The attempt has returned; its own ordering record is being written. */
+  done: boolean;
+  /** A follower stopped waiting for it: it has (or is getting) an entry on the ordering topic. */
+  entryWrite?: Promise<void>;
+}
+
+interface ChainState {
+  /** Resolves once the last job that entered here has been decided (attempting, or parked). */
+  tail: Promise<void>;
+  attempting?: InFlight;
+  jobs: number;
+}
+
+/**
+ * Ordered delivery per key. A job of an ordered subscription is attempted only
+ * when no earlier job of its key (same subscription, source topic and partition;
+ * earlier = lower source offset) is unfinished; otherwise it is parked on a retry
+ * tier and looks again when it comes back.
+ *
+ * Unfinished jobs are known in two ways. In this process, jobs of a key are
+ * decided one after another in the order they were read, and a job whose
+ * predecessor's attempt is in flight waits for it in memory, up to
+ * ORDER_INLINE_WAIT_MS. Across processes and restarts, the compacted ordering
+ * topic holds every job that left the in-order stream: one that waits for its
+ * turn, or a head that waits for its next attempt. Its record is written, and
+ * read back, before the job's retry record, and removed (a tombstone) only after
+ * its final outcome, so whoever picks up a later job sees it once caught up with
+ * the topic (every decision catches up first).
+ */
+@Injectable()
+export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KeyOrderGate.name);
+  private readonly ledger = new OrderLedger();
+  private readonly view: CompactedTopicView;
+  private readonly topic: string;
+  private readonly retryTopics: Set<string>;
+  private readonly chains = new Map<string, ChainState>();
+
+  constructor(
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly topics: KafkaTopics,
+    private readonly producer: KafkaProducer,
+  ) {
+    const t = gatewayTopics(config);
+    this.topic = t.ordering;
+    this.retryTopics = new Set(t.retry.map((tier) => tier.topic));
+    this.view = new CompactedTopicView({
+      kafka,
+      topic: this.topic,
+      groupPrefix: `${config.kafka.topicPrefix}.ordering`,
+      apply: (message) => {
+        const key = message.key?.toString('utf8');
+        if (!key) return;
+        try {
+          this.ledger.apply(key, message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as OrderEntryRecord));
+        } catch (err) {
+          this.logger.error(`ordering record ${key} at offset ${message.offset} is skipped: ${(err as Error).message}`);
+        }
+      },
+      name: 'the ordering ledger',
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.topics.ensure();
+    await this.view.start();
+    this.logger.log(`caught up: ${this.ledger.size} ordered job(s) waiting`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.view.stop();
+  }
+
+  /**
+   * Attempts or parks an ordered job. Must be called in the order the jobs were
+   * read (it registers the job before its first await).
+   */
+  async run(job: DeliveryJob, place: OrderPlace, steps: OrderedSteps): Promise<OutgoingRecord[]> {
+    let state = this.chains.get(place.chain);
+    if (!state) this.chains.set(place.chain, (state = { tail: Promise.resolve(), jobs: 0 }));
+    const previous = state.tail;
+    let decided!: () => void;
+    state.tail = new Promise<void>((resolve) => (decided = resolve));
+    state.jobs++;
+    try {
+      await previous;
+      await this.view.catchUp();
+      for (;;) {
+        const ahead = state.attempting;
+        if (ahead) {
+          if (ahead.entryWrite === undefined) {
+            if (await finishesWithin(ahead.finished, ORDER_INLINE_WAIT_MS)) continue;
+            if (ahead.done) {
+              await ahead.finished;
+              continue;
+            }
+            // The attempt ahead is slow: it goes on the ordering topic, and this job waits its turn there.
+            ahead.entryWrite = this.ledger.has(ahead.place.entryKey) ? Promise.resolve() : this.write(ahead.place, entryRecord(ahead.job));
+          }
+          await ahead.entryWrite;
+          return await this.park(job, place, undefined, steps);
+        }
+        const before = this.ledger.firstBefore(place);
+        if (before) return await this.park(job, place, before.dueAt, steps);
+        break;
+      }
+      return await this.attempt(job, place, state, steps, decided);
+    } finally {
+      decided();
+      if (--state.jobs === 0) this.chains.delete(place.chain);
+    }
+  }
+
+  private async attempt(job: DeliveryJob, place: OrderPlace, state: ChainState, steps: OrderedSteps, decided: () => void): Promise<OutgoingRecord[]> {
+    let finish!: () => void;
+    const inFlight: InFlight = { job, place, done: false, finished: new Promise<void>((resolve) => (finish = resolve)) };
+    state.attempting = inFlight;
+    decided();
+    try {
+      const records = await steps.attempt();
+      inFlight.done = true;
+      await inFlight.entryWrite;
+      const next = records.find((r) => this.retryTopics.has(r.topic))?.value as DeliveryJob | undefined;
+      if (next?.dueAt) await this.write(place, entryRecord(job, Date.parse(next.dueAt)));
+      else if (this.ledger.has(place.entryKey)) await this.write(place, null);
+      return records;
+    } finally {
+      if (state.attempting === inFlight) state.attempting = undefined;
+      finish();
+    }
+  }
+
+  /** The job's entry first (read back here), then its retry record: whoever picks it up sees the entry. */
+  private async park(job: DeliveryJob, place: OrderPlace, aheadDueAt: number | undefined, steps: OrderedSteps): Promise<OutgoingRecord[]> {
+    if (!this.ledger.has(place.entryKey)) await this.write(place, entryRecord(job));
+    // Look again just after the job ahead is due, or soon when that is not known (its attempt is in flight).
+    const waitMs = aheadDueAt === undefined ? ORDER_RECHECK_MS : Math.max(aheadDueAt - Date.now() + ORDER_INLINE_WAIT_MS / 10, ORDER_RECHECK_MS);
+    return steps.park(waitMs);
+  }
+
+  private async write(place: OrderPlace, record: OrderEntryRecord | null): Promise<void> {
+    const [meta] = await this.producer.send([{ topic: this.topic, key: place.entryKey, value: record }]);
+    if (!meta?.baseOffset) throw new Error('the ordering record was not acknowledged');
+    await this.view.waitFor(meta.partition, BigInt(meta.baseOffset));
+  }
+}
+
+function finishesWithin(done: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
+}

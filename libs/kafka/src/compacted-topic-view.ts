@@ -1,0 +1,153 @@
+import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+
+const WAIT_TIMEOUT_MS = 15_000;
+/** Tries of an end-offset lookup that hit a leadership change (a new topic, a broker restart). */
+const END_OFFSET_TRIES = 20;
+const END_OFFSET_BACKOFF_MS = 250;
+
+interface Waiter {
+  partition: number;
+  offset: bigint;
+  resolve: () => void;
+}
+
+export interface CompactedTopicViewOptions {
+  kafka: Kafka;
+  topic: string;
+  /** Prefix of the view's consumer group (a new group per process: the view never commits). */
+  groupPrefix: string;
+  /** Applies one record (a null value is a tombstone), in log order per partition. */
+  apply: (message: KafkaMessage) => void;
+  /** Names the view in errors, e.g. "the subscription registry". */
+  name: string;
+}
+
+/**
+ * A process's in-memory copy of a compacted topic (the way Kafka Connect and
+ * Schema Registry keep their state): it reads the topic from the beginning in a
+ * group of its own, never commits, and hands every record to `apply`.
+ * `catchUp()` resolves once everything on the topic at the moment of the call is
+ * applied; `waitFor()` once a given record (one this process wrote) is.
+ */
+export class CompactedTopicView {
+  private readonly logger: Logger;
+  private readonly applied = new Map<number, bigint>();
+  private waiters: Waiter[] = [];
+  private consumer?: Consumer;
+  private admin?: Admin;
+  /** The catch-up in flight, shared by the callers that arrive before its offsets are read. */
+  private nextCatchUp?: Promise<void>;
+
+  constructor(private readonly options: CompactedTopicViewOptions) {
+    this.logger = new Logger(`CompactedTopicView(${options.topic})`);
+  }
+
+  /** Starts reading; resolves once the topic's contents at start-up are applied. */
+  async start(): Promise<void> {
+    this.admin = await this.connectAdmin();
+    const consumer = this.options.kafka.consumer({
+      groupId: `${this.options.groupPrefix}.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      // Short fetch waits: a new record is applied at once anyway, and shutdown does not wait 5 s.
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
+    await this.catchUp();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.consumer?.disconnect(), this.admin?.disconnect()]);
+  }
+
+  /** Resolves once the record at `offset` of `partition` has been applied here (read-your-writes). */
+  waitFor(partition: number, offset: bigint): Promise<void> {
+    if ((this.applied.get(partition) ?? -1n) >= offset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new ServiceUnavailableException(`${this.options.name} did not catch up in time`));
+      }, WAIT_TIMEOUT_MS);
+      const waiter: Waiter = {
+        partition,
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Resolves once every record on the topic at the moment of the call (up to its
+   * end offsets) is applied here. Callers that arrive while a catch-up is still
+   * reading its offsets share it.
+   */
+  catchUp(): Promise<void> {
+    if (this.nextCatchUp) return this.nextCatchUp;
+    let offsetsRead!: () => void;
+    const read = new Promise<void>((r) => (offsetsRead = r));
+    const run = (async () => {
+      try {
+        const offsets = await this.endOffsets();
+        offsetsRead();
+        await Promise.all(
+          offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => this.waitFor(o.partition, BigInt(o.high) - 1n)),
+        );
+      } finally {
+        offsetsRead();
+      }
+    })();
+    this.nextCatchUp = run;
+    void read.then(() => {
+      if (this.nextCatchUp === run) this.nextCatchUp = undefined;
+    });
+    return run;
+  }
+
+  /**
+   * The topic's offsets. kafkajs' fetchTopicOffsets gives up on a retriable
+   * NOT_LEADER answer (a partition just created, or moving after a broker
+   * restart) and keeps its stale metadata, so a retriable failure is retried
+   * with a new admin client, which reads fresh metadata.
+   */
+  private async endOffsets(): Promise<{ partition: number; high: string; low: string }[]> {
+    for (let attempt = 1; ; attempt++) {
+      if (!this.admin) throw new Error(`${this.options.name} is not started`);
+      try {
+        return await this.admin.fetchTopicOffsets(this.options.topic);
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= END_OFFSET_TRIES) throw err;
+        this.logger.debug(`end offsets: ${(err as Error).message}; retrying with fresh metadata`);
+        const stale = this.admin;
+        this.admin = await this.connectAdmin();
+        await stale.disconnect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, END_OFFSET_BACKOFF_MS));
+      }
+    }
+  }
+
+  private async connectAdmin(): Promise<Admin> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    return admin;
+  }
+
+  private applyBatch({ batch }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) this.options.apply(message);
+    this.applied.set(batch.partition, BigInt(batch.lastOffset()));
+    const applied = this.applied.get(batch.partition) ?? -1n;
+    const due = this.waiters.filter((w) => w.partition === batch.partition && w.offset <= applied);
+    if (due.length > 0) {
+      this.waiters = this.waiters.filter((w) => !due.includes(w));
+      for (const w of due) w.resolve();
+    }
+    return Promise.resolve();
+  }
+}
