@@ -3,6 +3,8 @@ import { ConfigModule, type GatewayConfig } from '@app/config';
 import { gatewayTopicSpecs, KafkaModule, sourceTopicSpecs } from '@app/kafka';
 import { RuntimeModule } from '@app/runtime';
 import { SubscriptionsModule } from '@app/subscriptions';
+import { DlqController } from './dlq/dlq.controller.js';
+import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
@@ -20,8 +22,8 @@ export class ProducerModule {
         RuntimeModule,
         SubscriptionsModule,
       ],
-      controllers: [SubscriptionsController, SourceEventsController],
-      providers: [SubscriptionsService, FanOutService],
+      controllers: [SubscriptionsController, DlqController, SourceEventsController],
+      providers: [SubscriptionsService, FanOutService, DlqReplayService],
     };
   }
 }

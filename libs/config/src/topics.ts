@@ -11,6 +11,8 @@ export interface GatewayTopics {
   invalid: string;
   /** Compacted: the jobs of ordered subscriptions that wait for (or are) the head of their key. */
   ordering: string;
+  /** Compacted: which dead letters have been replayed (so a replay never sends one twice). */
+  replays: string;
 }
 
 export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): GatewayTopics {
@@ -23,5 +25,6 @@ export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>)
     dlq: `${p}.dlq`,
     invalid: `${p}.invalid`,
     ordering: `${p}.ordering`,
+    replays: `${p}.replays`,
   };
 }

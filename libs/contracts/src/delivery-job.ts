@@ -37,6 +37,8 @@ export interface DeliveryJob {
    * and partition; earlier = lower source offset) has its final outcome.
    */
   orderingKey?: string;
+  /** Set on a job replayed from the dead-letter topic: where its dead letter is. */
+  replayOf?: { partition: number; offset: string };
   /** When the source event was read by the producer app (ISO). */
   createdAt: string;
   /** Source coordinates, for operators. */

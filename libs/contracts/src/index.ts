@@ -3,3 +3,4 @@ export * from './delivery-job.js';
 export * from './event.js';
 export * from './subscription.js';
 export * from './subscription.dto.js';
+export * from './dlq.dto.js';

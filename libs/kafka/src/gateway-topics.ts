@@ -14,6 +14,7 @@ export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'deliver
   return [
     compacted(t.subscriptions),
     compacted(t.ordering),
+    compacted(t.replays),
     jobs(t.deliveries),
     ...t.retry.map((tier) => jobs(tier.topic)),
     data(t.results),

@@ -6,6 +6,7 @@ export * from './kafka-producer.js';
 export * from './kafka.constants.js';
 export * from './kafka.module.js';
 export * from './topic-admin.js';
+export * from './topic-range.js';
 export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
 export * from './invalid-record.js';
 export * from './offset-tracker.js';
