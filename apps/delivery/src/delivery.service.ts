@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
 import { type Batch, invalidEvent, type KafkaBatchContext, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
+import { GatewayMetrics, statusClass } from '@app/runtime';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { CircuitBreakers } from './attempt/circuit-breaker.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
@@ -38,6 +39,8 @@ export class DeliveryService {
   private readonly rateLimiter = new RateLimiter();
   /** Subscriptions whose failure streak is being written, so concurrent failures write it once. */
   private readonly streaksStarting = new Set<string>();
+  /** Retry topic → tier label. */
+  private readonly tierOf: Map<string, string>;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -46,10 +49,16 @@ export class DeliveryService {
     private readonly sender: HttpSender,
     private readonly producer: KafkaProducer,
     private readonly keyOrder: KeyOrderGate,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
     this.breakers = new CircuitBreakers(config.delivery.breakerThreshold, config.delivery.breakerCooldownMs);
+    this.tierOf = new Map(this.topics.retry.map((t) => [t.topic, t.label]));
+    metrics.onScrape(() => {
+      metrics.inFlight.set(this.limit.inFlight);
+      metrics.breakersOpen.set(this.breakers.openCount(Date.now()));
+    });
   }
 
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
@@ -62,7 +71,10 @@ export class DeliveryService {
         return;
       }
       await this.limit.acquire();
-      const work = this.handle(message, batch).then((records) => this.producer.write(records));
+      const work = this.handle(message, batch).then((records) => {
+        this.count(records);
+        return this.producer.write(records);
+      });
       context.track(message.offset, work.finally(() => this.limit.release()));
     }
   }
@@ -169,6 +181,22 @@ export class DeliveryService {
         this.logger.warn(`${job.webhookId} to ${job.subscriptionId} dead-lettered after attempt ${job.attempt}: ${plan.reason}`);
         const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
         return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
+      }
+    }
+  }
+
+  /** Metrics from the outcome records of one job. */
+  private count(records: OutgoingRecord[]): void {
+    for (const r of records) {
+      if (r.topic === this.topics.results) {
+        const result = r.value as AttemptResult;
+        this.metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass(result.statusCode) });
+        if (result.statusCode !== undefined || result.error !== undefined) this.metrics.attemptDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
+      } else if (r.topic === this.topics.dlq) {
+        this.metrics.deadLetters.inc();
+      } else {
+        const tier = this.tierOf.get(r.topic);
+        if (tier !== undefined) this.metrics.retries.inc({ tier });
       }
     }
   }

@@ -24,6 +24,7 @@ export class KafkaProducer {
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
+  private connected = false;
 
   constructor(kafka: Kafka) {
     this.producer = kafka.producer({
@@ -33,6 +34,12 @@ export class KafkaProducer {
       // An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
+    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  isConnected(): boolean {
+    return this.connected;
   }
 
   connect(): Promise<void> {

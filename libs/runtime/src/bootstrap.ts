@@ -2,7 +2,8 @@ import { type DynamicModule, type INestApplication, Logger, type LogLevel, Valid
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
-import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions } from '@app/kafka';
+import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaProducer } from '@app/kafka';
+import { GatewayMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -30,8 +31,19 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   app.enableShutdownHooks();
   spec.configure?.(app);
   const readiness = app.get(Readiness);
-  const consumer = new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT), onConsuming: (c) => readiness.markConsuming(c) });
+  const producer = app.get(KafkaProducer);
+  readiness.register('kafka-producer', () => (producer.isConnected() ? undefined : 'the Kafka producer is not connected'));
+  const lag = app.get(GatewayMetrics).consumerLag;
+  const { groupId } = spec.consumer;
+  const consumer = new KafkaBatchServer({
+    ...spec.consumer,
+    kafka: app.get<Kafka>(KAFKA_CLIENT),
+    onConsuming: (c) => readiness.markConsuming(c),
+    onBatch: (topic, partition, behind) => lag.set({ group: groupId, topic, partition }, behind),
+  });
   app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
+  // Shutdown: not ready at once, then the consumer drains (Nest closes it again later: a no-op).
+  readiness.drainAtShutdown(() => consumer.close());
   await app.init();
   await app.startAllMicroservices();
   await app.listen(spec.http.port, spec.http.host);

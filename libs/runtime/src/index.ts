@@ -2,3 +2,4 @@ export * from './bootstrap.js';
 export * from './health.controller.js';
 export * from './readiness.js';
 export * from './runtime.module.js';
+export * from './metrics.js';
