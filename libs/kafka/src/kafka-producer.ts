@@ -34,19 +34,20 @@ export class KafkaProducer {
       // An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
-    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
-    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }
 
+  /** Connected and not stopping (kafkajs reconnects on its own after a broker outage). */
   isConnected(): boolean {
     return this.connected;
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
   }
 
   async disconnect(): Promise<void> {
+    this.connected = false;
     await this.flush();
     await this.producer.disconnect();
   }
