@@ -1,5 +1,6 @@
 import type { AttemptResult } from '@app/contracts';
 import { startDeliveryApp } from '../apps/delivery/src/delivery.app.js';
+import { API_TOKEN } from './support/gateway.js';
 import { GatewayRig } from './support/rig.js';
 
 /** The value of one Prometheus sample (`name{labels} value`), or undefined when absent. */
@@ -15,13 +16,25 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 /** Metrics, probes and the shutdown lifecycle against the real broker and a receiver on 127.0.0.1. */
-describe('operations: metrics, readiness, graceful shutdown', () => {
-  const rig = new GatewayRig('ops', { TOPIC_PARTITIONS: '1' });
+describe('operations: metrics, logs, readiness, graceful shutdown', () => {
+  const rig = new GatewayRig('ops', { TOPIC_PARTITIONS: '1', LOG_LEVEL: 'debug' });
   const { gateway, receiver, publisher, source, config } = rig;
   const results = rig.reader('results');
+  /** What the apps wrote to stdout (their logs), kept off the test output. */
+  const logged: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
 
-  beforeAll(() => rig.start());
-  afterAll(() => rig.stop());
+  beforeAll(() => {
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof process.stdout.write;
+    return rig.start();
+  });
+  afterAll(async () => {
+    await rig.stop();
+    process.stdout.write = write;
+  });
 
   it('counts known traffic in /metrics on both apps', async () => {
     receiver.behave('/bad', { status: 500 });
@@ -48,6 +61,25 @@ describe('operations: metrics, readiness, graceful shutdown', () => {
     expect(sample(delivery, 'webhook_gateway_in_flight')).toBe(0);
     expect(sample(delivery, 'webhook_gateway_circuit_breakers_open')).toBe(0);
     expect(sample(delivery, 'webhook_gateway_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('logs JSON lines with the webhook id on every attempt, and never a secret or token', async () => {
+    const secret = 'whsec_' + Buffer.from('a secret that must never be logged!').toString('base64');
+    const created = await gateway.api('POST', '/v1/subscriptions', { url: receiver.url('/logged'), events: ['logs.me'], secret, headers: { Authorization: 'Bearer customer-token-1' } });
+    expect(created.status).toBe(201);
+    expect((await gateway.api('GET', '/v1/subscriptions', undefined, { authorization: 'Bearer wrong-token-abc' })).status).toBe(401);
+    await publisher.publish(source, { id: 'log-1', type: 'logs.me', data: {} });
+    const delivered = await results.waitFor<AttemptResult>((r) => r.eventId === 'log-1');
+    const signature = receiver.on('/logged')[0]!.headers['webhook-signature'] as string;
+
+    const lines = logged.join('').split('\n').filter((l) => l.startsWith('{'));
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const attemptLine = entries.find((e) => e.webhookId === delivered.value.webhookId && e.context === 'DeliveryService');
+    expect(attemptLine).toMatchObject({ level: 'debug', app: 'delivery', msg: 'attempt 1: delivered (2xx)', subscriptionId: created.body.id, outcome: 'delivered', statusCode: 200 });
+    const all = logged.join('');
+    for (const leaked of [secret.slice('whsec_'.length), 'customer-token-1', 'wrong-token-abc', API_TOKEN, config.subscriptions.secretsKey.toString('hex'), signature.split(',')[1]!]) {
+      expect(all).not.toContain(leaked);
+    }
   });
 
   it('reports readiness per check, turns not-ready at shutdown and drains in-flight attempts first', async () => {

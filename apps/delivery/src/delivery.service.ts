@@ -39,6 +39,8 @@ export class DeliveryService {
   private readonly rateLimiter = new RateLimiter();
   /** Subscriptions whose failure streak is being written, so concurrent failures write it once. */
   private readonly streaksStarting = new Set<string>();
+  /** Every attempt gets a log line at debug level (with its webhook id). */
+  private readonly logAttempts: boolean;
   /** Retry topic → tier label. */
   private readonly tierOf: Map<string, string>;
 
@@ -54,6 +56,7 @@ export class DeliveryService {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
     this.breakers = new CircuitBreakers(config.delivery.breakerThreshold, config.delivery.breakerCooldownMs);
+    this.logAttempts = config.logLevel === 'debug' || config.logLevel === 'verbose';
     this.tierOf = new Map(this.topics.retry.map((t) => [t.topic, t.label]));
     metrics.onScrape(() => {
       metrics.inFlight.set(this.limit.inFlight);
@@ -84,7 +87,7 @@ export class DeliveryService {
     try {
       job = JSON.parse(message.value?.toString('utf8') ?? '') as DeliveryJob;
     } catch (err) {
-      this.logger.error(`unreadable delivery job at ${batch.topic}[${batch.partition}]@${message.offset}: sent to ${this.topics.invalid}`);
+      this.logger.error({ msg: `unreadable delivery job: sent to ${this.topics.invalid}`, topic: batch.topic, partition: batch.partition, offset: message.offset });
       const reason = `unreadable delivery job: ${(err as Error).message}`;
       return [{ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, reason, new Date()) }];
     }
@@ -178,18 +181,22 @@ export class DeliveryService {
       case 'dead_letter': {
         if (verdict.statusCode === GONE_STATUS && !job.callback) await this.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`);
         const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: plan.reason };
-        this.logger.warn(`${job.webhookId} to ${job.subscriptionId} dead-lettered after attempt ${job.attempt}: ${plan.reason}`);
+        this.logger.warn({ msg: `dead-lettered after attempt ${job.attempt}: ${plan.reason}`, webhookId: job.webhookId, subscriptionId: job.subscriptionId, eventId: job.eventId, attempt: job.attempt });
         const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
         return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
       }
     }
   }
 
-  /** Metrics from the outcome records of one job. */
+  /** Metrics (and, at debug level, a log line per attempt) from the outcome records of one job. */
   private count(records: OutgoingRecord[]): void {
     for (const r of records) {
       if (r.topic === this.topics.results) {
         const result = r.value as AttemptResult;
+        if (this.logAttempts) {
+          const { webhookId, deliveryId, subscriptionId, eventId, attempt, outcome, reason, statusCode, durationMs, nextAttemptAt } = result;
+          this.logger.debug({ msg: `attempt ${attempt}: ${outcome} (${reason})`, webhookId, deliveryId, subscriptionId, eventId, attempt, outcome, statusCode, durationMs, nextAttemptAt });
+        }
         this.metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass(result.statusCode) });
         if (result.statusCode !== undefined || result.error !== undefined) this.metrics.attemptDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
       } else if (r.topic === this.topics.dlq) {
@@ -257,7 +264,7 @@ export class DeliveryService {
   private async disable(sub: Subscription, reason: string): Promise<void> {
     const current = this.registry.get(sub.id);
     if (!current?.enabled) return;
-    this.logger.warn(`subscription ${sub.id} disabled: ${reason}`);
+    this.logger.warn({ msg: `subscription disabled: ${reason}`, subscriptionId: sub.id });
     await this.store.put({ ...current, enabled: false, disabledReason: reason, updatedAt: new Date().toISOString() });
   }
 

@@ -80,6 +80,8 @@ export interface GatewayConfig {
     requireHttps: boolean;
   };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** json: one JSON object per line (pino); text: one readable line per entry. */
+  logFormat: 'json' | 'text';
 }
 
 type Parser<T> = (raw: string) => T;
@@ -232,4 +234,5 @@ export const SETTINGS = {
   targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
   requireHttps: { env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
   logLevel: { env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
+  logFormat: { env: 'LOG_FORMAT', default: 'json', description: 'json (one JSON object per line, secrets and authorization redacted) or text (one readable line per entry, redacted the same way)', parse: oneOf('json', 'text') },
 } satisfies Record<string, Setting<unknown>>;

@@ -71,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       requireHttps: v.requireHttps,
     },
     logLevel: v.logLevel,
+    logFormat: v.logFormat,
   };
 }

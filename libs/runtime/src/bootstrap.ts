@@ -1,14 +1,15 @@
-import { type DynamicModule, type INestApplication, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
 import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaProducer } from '@app/kafka';
+import { GatewayLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
 export interface GatewayAppSpec {
+  /** `producer` or `delivery`: the \`app\` field of every log line. */
+  name: string;
   /** The app's root module for this configuration. */
   module: DynamicModule;
   http: { host: string; port: number };
@@ -24,7 +25,7 @@ export interface GatewayAppSpec {
  */
 export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create(spec.module, {
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    logger: new GatewayLogger(config, spec.name),
     abortOnError: false,
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

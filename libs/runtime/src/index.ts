@@ -3,3 +3,4 @@ export * from './health.controller.js';
 export * from './readiness.js';
 export * from './runtime.module.js';
 export * from './metrics.js';
+export * from './logger.js';
