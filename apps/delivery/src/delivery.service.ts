@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
 import { type Batch, invalidEvent, type KafkaBatchContext, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
-import { GatewayMetrics, statusClass } from '@app/runtime';
+import { GatewayMetrics, SpanKind, statusClass, Tracing } from '@app/runtime';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { CircuitBreakers } from './attempt/circuit-breaker.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
@@ -52,6 +52,7 @@ export class DeliveryService {
     private readonly producer: KafkaProducer,
     private readonly keyOrder: KeyOrderGate,
     private readonly metrics: GatewayMetrics,
+    private readonly tracing: Tracing,
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
@@ -133,14 +134,12 @@ export class DeliveryService {
       return holdBack(REASONS.endpointBusy, this.topics.retry[0]!.ms);
     }
     this.endpointLoad.set(origin, load + 1);
+    const span = this.tracing.start('webhook attempt', job.traceparent, this.spanAttributes(job, sub.url, base.deliveryId), SpanKind.CLIENT);
     let http;
     try {
-      http = await this.sender.send({
-        url: sub.url,
-        headers: webhookHeaders(job, sub, base.deliveryId, started),
-        body: job.body,
-        timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs,
-      });
+      const headers = webhookHeaders(job, sub, base.deliveryId, started);
+      if (span) headers.traceparent = span.traceparent;
+      http = await this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs });
     } finally {
       const left = (this.endpointLoad.get(origin) ?? 1) - 1;
       if (left <= 0) this.endpointLoad.delete(origin);
@@ -148,6 +147,10 @@ export class DeliveryService {
     }
     const finished = new Date();
     const verdict = judge(http);
+    if (span) {
+      if (verdict.statusCode !== undefined) span.set({ 'http.response.status_code': verdict.statusCode });
+      span.end(verdict.delivered ? undefined : verdict.reason);
+    }
     // The endpoint answered (delivered, or a final answer such as 410) or it failed in a way a retry may fix.
     this.breakers.after(origin, verdict.delivered || !verdict.retryable, finished.getTime());
     const retryAfterMs =
@@ -206,6 +209,18 @@ export class DeliveryService {
         if (tier !== undefined) this.metrics.retries.inc({ tier });
       }
     }
+  }
+
+  private spanAttributes(job: DeliveryJob, url: string, deliveryId: string) {
+    return {
+      'webhook.id': job.webhookId,
+      'webhook.delivery_id': deliveryId,
+      'webhook.subscription_id': job.subscriptionId,
+      'webhook.event_type': job.eventType,
+      'webhook.attempt': job.attempt,
+      'http.request.method': 'POST',
+      'url.full': url,
+    };
   }
 
   /** What every result record of this attempt says. */

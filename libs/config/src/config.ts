@@ -72,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     logLevel: v.logLevel,
     logFormat: v.logFormat,
+    tracing: { otlpUrl: v.tracingOtlpUrl, serviceName: v.tracingServiceName },
   };
 }

@@ -4,3 +4,4 @@ export * from './readiness.js';
 export * from './runtime.module.js';
 export * from './metrics.js';
 export * from './logger.js';
+export * from './tracing.js';

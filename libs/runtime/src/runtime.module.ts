@@ -3,13 +3,14 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
 import { GatewayMetrics, MetricsController } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { Tracing } from './tracing.js';
 
-/** Probes, readiness checks and Prometheus metrics, for both apps. */
+/** Probes, readiness checks, Prometheus metrics and tracing, for both apps. */
 @Global()
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController, MetricsController],
-  providers: [Readiness, GatewayMetrics],
-  exports: [Readiness, GatewayMetrics],
+  providers: [Readiness, GatewayMetrics, Tracing],
+  exports: [Readiness, GatewayMetrics, Tracing],
 })
 export class RuntimeModule {}

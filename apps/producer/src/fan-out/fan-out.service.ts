@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
 import { invalidEvent, KafkaProducer, type OutgoingRecord } from '@app/kafka';
-import { GatewayMetrics } from '@app/runtime';
+import { GatewayMetrics, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
@@ -27,6 +27,7 @@ export class FanOutService {
     private readonly registry: SubscriptionRegistry,
     private readonly producer: KafkaProducer,
     private readonly metrics: GatewayMetrics,
+    private readonly tracing: Tracing,
   ) {
     this.topics = gatewayTopics(config);
   }
@@ -48,10 +49,14 @@ export class FanOutService {
         records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
       } else {
         const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
-        for (const job of fanOut(read.event, this.registry.match(read.event), record, now, callbackFormat)) {
-          records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
-          jobs++;
-        }
+        // With tracing on, the jobs carry the fan-out span as their parent.
+        const span = this.tracing.start('fan-out', read.event.traceparent, { 'event.id': read.event.id, 'event.type': read.event.type, 'messaging.source.name': batch.topic });
+        const event = span ? { ...read.event, traceparent: span.traceparent } : read.event;
+        const eventJobs = fanOut(event, this.registry.match(event), record, now, callbackFormat);
+        span?.set({ 'webhook.jobs': eventJobs.length });
+        span?.end();
+        for (const job of eventJobs) records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
+        jobs += eventJobs.length;
       }
       if (records.length >= RECORDS_PER_SEND) {
         await this.producer.send(records);
