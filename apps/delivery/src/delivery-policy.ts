@@ -49,6 +49,13 @@ export const ORDER_INLINE_WAIT_MS = 1_000;
 /** A parked ordered job whose predecessor's next attempt time is unknown looks again after this long. */
 export const ORDER_RECHECK_MS = 1_000;
 
+/**
+ * An attempt whose endpoint has DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT attempts in
+ * flight waits in process this long at most for one of them to finish (a fast,
+ * busy endpoint); past that it is held back on a retry tier (a slow one).
+ */
+export const ENDPOINT_SLOT_WAIT_MS = 250;
+
 /** A rate-limited attempt waits in process for a token this long at most; a longer wait goes to a retry tier. */
 export const MAX_IN_PROCESS_RATE_WAIT_MS = 100;
 

@@ -7,10 +7,11 @@ import { GatewayMetrics, SpanKind, statusClass, Tracing } from '@app/runtime';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { CircuitBreakers } from './attempt/circuit-breaker.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
+import { EndpointSlots } from './attempt/endpoint-slots.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
-import { GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
+import { ENDPOINT_SLOT_WAIT_MS, GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { HttpSender } from './http/http-sender.js';
 import { KeyOrderGate } from './ordering/key-order.gate.js';
 import { orderPlace } from './ordering/key-order.js';
@@ -33,8 +34,8 @@ export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly topics: GatewayTopics;
   private readonly limit: ConcurrencyLimit;
-  /** Attempts in flight per origin. */
-  private readonly endpointLoad = new Map<string, number>();
+  /** Attempts in flight per origin (DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT). */
+  private readonly endpointSlots: EndpointSlots;
   private readonly breakers: CircuitBreakers;
   private readonly rateLimiter = new RateLimiter();
   /** Subscriptions whose failure streak is being written, so concurrent failures write it once. */
@@ -56,6 +57,7 @@ export class DeliveryService {
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
+    this.endpointSlots = new EndpointSlots(config.delivery.maxInFlightPerEndpoint, ENDPOINT_SLOT_WAIT_MS);
     this.breakers = new CircuitBreakers(config.delivery.breakerThreshold, config.delivery.breakerCooldownMs);
     this.logAttempts = config.logLevel === 'debug' || config.logLevel === 'verbose';
     this.tierOf = new Map(this.topics.retry.map((t) => [t.topic, t.label]));
@@ -128,12 +130,11 @@ export class DeliveryService {
     const origin = originOf(sub.url);
     const breaker = this.breakers.before(origin, Date.now());
     if (!breaker.allow) return holdBack(REASONS.circuitOpen, breaker.retryAt - Date.now());
-    const load = this.endpointLoad.get(origin) ?? 0;
-    if (load >= this.config.delivery.maxInFlightPerEndpoint) {
+    const slot = this.endpointSlots.acquire(origin);
+    if (!(slot === true || (await slot))) {
       if (breaker.probe) this.breakers.cancelProbe(origin);
       return holdBack(REASONS.endpointBusy, this.topics.retry[0]!.ms);
     }
-    this.endpointLoad.set(origin, load + 1);
     const span = this.tracing.start('webhook attempt', job.traceparent, this.spanAttributes(job, sub.url, base.deliveryId), SpanKind.CLIENT);
     let http;
     try {
@@ -141,9 +142,7 @@ export class DeliveryService {
       if (span) headers.traceparent = span.traceparent;
       http = await this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs });
     } finally {
-      const left = (this.endpointLoad.get(origin) ?? 1) - 1;
-      if (left <= 0) this.endpointLoad.delete(origin);
-      else this.endpointLoad.set(origin, left);
+      this.endpointSlots.release(origin);
     }
     const finished = new Date();
     const verdict = judge(http);

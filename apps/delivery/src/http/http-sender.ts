@@ -62,7 +62,11 @@ export class HttpSender implements OnApplicationShutdown {
     const elapsed = () => Math.round(performance.now() - started);
     const refusal = this.checkUrl(req.url);
     if (refusal) return { kind: 'error', errorClass: 'target_refused', message: refusal, durationMs: 0 };
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    // A timer of our own, cleared when the attempt ends: AbortSignal.timeout's timer would still fire
+    // (and build a DOMException) long after each request, one per attempt.
+    const abort = new AbortController();
+    const { signal } = abort;
+    const timer = setTimeout(() => abort.abort(), req.timeoutMs);
     try {
       const res = await request(req.url, {
         dispatcher: this.agent,
@@ -77,6 +81,8 @@ export class HttpSender implements OnApplicationShutdown {
       return { kind: 'response', status: res.statusCode, headers: res.headers, body, durationMs: elapsed() };
     } catch (err) {
       return { kind: 'error', ...classifyError(err, signal), durationMs: elapsed() };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
