@@ -44,6 +44,8 @@ export class CompactedTopicView {
   private readonly applied = new Map<number, bigint>();
   private waiters: Waiter[] = [];
   private consumer?: Consumer;
+  /** Connecting and starting the consumer (start's first part). */
+  private running?: Promise<void>;
   private admin?: Admin;
   /** The catch-up in flight, shared by the callers that arrive before its offsets are read. */
   private nextCatchUp?: Promise<void>;
@@ -54,6 +56,12 @@ export class CompactedTopicView {
 
   /** Starts reading; resolves once the topic's contents at start-up are applied. */
   async start(): Promise<void> {
+    this.running = this.run();
+    await this.running;
+    await this.catchUp(this.options.startTimeoutMs);
+  }
+
+  private async run(): Promise<void> {
     this.admin = await this.connectAdmin();
     const consumer = this.options.kafka.consumer({
       groupId: `${this.options.groupPrefix}.${randomUUID()}`,
@@ -65,11 +73,12 @@ export class CompactedTopicView {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
-    await this.catchUp(this.options.startTimeoutMs);
   }
 
   /** Stops reading; whoever still waits for a record is told so at once. */
   async stop(): Promise<void> {
+    // A stop during start-up lets the consumer finish connecting, so that it is disconnected too.
+    await this.running?.catch(() => undefined);
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) w.reject(new ServiceUnavailableException(`${this.options.name} is stopping`));
