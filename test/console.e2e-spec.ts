@@ -69,6 +69,9 @@ describe('delivery console', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await res.text()).toContain('<script type="module" src="/console/console.js">');
     expect((await fetch(await gateway.apiUrl('/console/console.js'))).headers.get('content-type')).toMatch(/^text\/javascript/);
+    const openapi = (await (await fetch(await gateway.apiUrl('/docs-json'))).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/console/subscriptions', '/v1/subscriptions/{id}/attempts']));
+    expect(Object.keys(openapi.paths).filter((p) => p.startsWith('/console'))).toEqual([]);
   });
 
   it('asks for the API token and refuses a wrong one', async () => {
