@@ -127,6 +127,11 @@ describe('delivery console', () => {
     expect((await gateway.api('GET', '/v1/subscriptions/sub_unknown/attempts')).status).toBe(404);
     expect((await gateway.api('GET', `/v1/subscriptions/${ids.mixed}/attempts?limit=0`)).status).toBe(400);
     expect((await gateway.api('GET', '/v1/console/subscriptions', undefined, {})).status).toBe(401);
+    const first = await gateway.api('GET', '/v1/console/subscriptions?limit=2');
+    expect(first.body.data.map((s: { id: string }) => s.id)).toEqual([ids.healthy, ids.failing]);
+    const rest = await gateway.api('GET', `/v1/console/subscriptions?limit=2&cursor=${first.body.next_cursor}`);
+    expect(rest.body).toMatchObject({ data: [{ id: ids.mixed, health: { dlq_count: 1, rate_window: 4 } }], digest: { caught_up: true } });
+    expect(rest.body.next_cursor).toBeUndefined();
   });
 
   it('replays a subscription’s dead letters after a dry run shows how many', async () => {

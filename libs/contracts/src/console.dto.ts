@@ -85,6 +85,8 @@ export class DigestStatusView {
 }
 
 export class ConsoleSubscriptionsView {
-  @ApiProperty({ type: [ConsoleSubscriptionView], description: 'Every subscription, in creation order, with its delivery health' }) data!: ConsoleSubscriptionView[];
+  @ApiProperty({ type: [ConsoleSubscriptionView], description: 'Subscriptions in creation order (pages as in GET /v1/subscriptions), each with its delivery health' })
+  data!: ConsoleSubscriptionView[];
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next page; absent on the last page' }) next_cursor?: string;
   @ApiProperty({ type: DigestStatusView }) digest!: DigestStatusView;
 }

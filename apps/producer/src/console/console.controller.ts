@@ -1,9 +1,9 @@
 import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AttemptPage, AttemptsQueryDto, ConsoleSubscriptionsView } from '@app/contracts';
+import { AttemptPage, AttemptsQueryDto, ConsoleSubscriptionsView, ListSubscriptionsQueryDto } from '@app/contracts';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { ApiTokenGuard } from '../subscriptions/api-token.guard.js';
-import { toView } from '../subscriptions/subscriptions.service.js';
+import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { ResultsDigestService } from './results-digest.service.js';
 
 /** The delivery console's API: subscriptions with their delivery health, and recent attempts. */
@@ -14,18 +14,16 @@ import { ResultsDigestService } from './results-digest.service.js';
 export class ConsoleController {
   constructor(
     private readonly registry: SubscriptionRegistry,
+    private readonly subscriptions: SubscriptionsService,
     private readonly digest: ResultsDigestService,
   ) {}
 
   @Get('console/subscriptions')
   @ApiOkResponse({ type: ConsoleSubscriptionsView })
-  async subscriptions(): Promise<ConsoleSubscriptionsView> {
+  async list(@Query() query: ListSubscriptionsQueryDto): Promise<ConsoleSubscriptionsView> {
     const { caughtUp } = await this.digest.current();
-    const data = this.registry
-      .all()
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
-      .map((sub) => ({ ...toView(sub), health: this.digest.health(sub.id) }));
-    return { data, digest: { caught_up: caughtUp } };
+    const page = this.subscriptions.list(query);
+    return { ...page, data: page.data.map((view) => ({ ...view, health: this.digest.health(view.id) })), digest: { caught_up: caughtUp } };
   }
 
   @Get('subscriptions/:id/attempts')

@@ -2,6 +2,8 @@
 // The token lives in this tab's sessionStorage and goes out as `Authorization: Bearer`.
 const TOKEN_KEY = 'webhook-gateway.api-token';
 const REFRESH_MS = 10_000;
+/** The console shows the first page of subscriptions (the API's largest). */
+const PAGE_SIZE = 500;
 
 const $ = (id) => document.getElementById(id);
 
@@ -93,11 +95,12 @@ function subscriptionRow(sub) {
 }
 
 async function loadSubscriptions() {
-  const { data, digest } = await api('GET', '/v1/console/subscriptions');
+  const { data, next_cursor: more, digest } = await api('GET', `/v1/console/subscriptions?limit=${PAGE_SIZE}`);
   $('subscriptions').tBodies[0].replaceChildren(...data.map(subscriptionRow));
   $('empty').hidden = data.length > 0;
   $('digest-note').hidden = digest.caught_up;
-  setStatus(`${data.length} subscription${data.length === 1 ? '' : 's'} · updated ${new Date().toLocaleTimeString()}`);
+  const count = more ? `the first ${data.length} subscriptions` : `${data.length} subscription${data.length === 1 ? '' : 's'}`;
+  setStatus(`${count} · updated ${new Date().toLocaleTimeString()}`);
 }
 
 async function showAttempts(id) {
