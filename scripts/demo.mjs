@@ -150,6 +150,7 @@ async function appEnv(ports, secretsKey) {
     // The receiver is on loopback, which the delivery app refuses unless allowed explicitly.
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
     LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'text',
   };
 }
 

@@ -341,6 +341,7 @@ async function appEnv(ports, token, secretsKey) {
     ...(opts.maxInFlight !== undefined && { DELIVERY_MAX_IN_FLIGHT: String(opts.maxInFlight) }),
     ...(opts.connectionsPerOrigin !== undefined && { DELIVERY_CONNECTIONS_PER_ORIGIN: String(opts.connectionsPerOrigin) }),
     LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'text',
     ...opts.appEnv,
   };
 }

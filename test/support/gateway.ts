@@ -55,6 +55,13 @@ export class Gateway {
     this.delivery = await startDeliveryApp(this.config);
   }
 
+  /** GET on one of the apps' HTTP servers, without a token (probes, metrics). */
+  async probe(app: 'producer' | 'delivery', path: string): Promise<{ status: number; text: string }> {
+    const base = (await this[app]!.getUrl()).replace('[::1]', '127.0.0.1');
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, text: await res.text() };
+  }
+
   async apiUrl(path: string): Promise<string> {
     return `${(await this.producer!.getUrl()).replace('[::1]', '127.0.0.1')}${path}`;
   }

@@ -9,6 +9,7 @@ export function startDeliveryApp(config: GatewayConfig): Promise<INestApplicatio
   const topics = gatewayTopics(config);
   return startGatewayApp(
     {
+      name: 'delivery',
       module: DeliveryModule.forRoot(config),
       http: { host: config.delivery.host, port: config.delivery.port },
       consumer: {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { AttemptResult, DeadLetter, DeliveryJob, Subscription } from '@app/contracts';
 import { type Batch, invalidEvent, type KafkaBatchContext, KafkaProducer, type KafkaMessage, type OutgoingRecord } from '@app/kafka';
+import { GatewayMetrics, SpanKind, statusClass, Tracing } from '@app/runtime';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { CircuitBreakers } from './attempt/circuit-breaker.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
@@ -38,6 +39,10 @@ export class DeliveryService {
   private readonly rateLimiter = new RateLimiter();
   /** Subscriptions whose failure streak is being written, so concurrent failures write it once. */
   private readonly streaksStarting = new Set<string>();
+  /** Every attempt gets a log line at debug level (with its webhook id). */
+  private readonly logAttempts: boolean;
+  /** Retry topic → tier label. */
+  private readonly tierOf: Map<string, string>;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -46,10 +51,18 @@ export class DeliveryService {
     private readonly sender: HttpSender,
     private readonly producer: KafkaProducer,
     private readonly keyOrder: KeyOrderGate,
+    private readonly metrics: GatewayMetrics,
+    private readonly tracing: Tracing,
   ) {
     this.topics = gatewayTopics(config);
     this.limit = new ConcurrencyLimit(config.delivery.maxInFlight);
     this.breakers = new CircuitBreakers(config.delivery.breakerThreshold, config.delivery.breakerCooldownMs);
+    this.logAttempts = config.logLevel === 'debug' || config.logLevel === 'verbose';
+    this.tierOf = new Map(this.topics.retry.map((t) => [t.topic, t.label]));
+    metrics.onScrape(() => {
+      metrics.inFlight.set(this.limit.inFlight);
+      metrics.breakersOpen.set(this.breakers.openCount(Date.now()));
+    });
   }
 
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
@@ -62,7 +75,10 @@ export class DeliveryService {
         return;
       }
       await this.limit.acquire();
-      const work = this.handle(message, batch).then((records) => this.producer.write(records));
+      const work = this.handle(message, batch).then((records) => {
+        this.count(records);
+        return this.producer.write(records);
+      });
       context.track(message.offset, work.finally(() => this.limit.release()));
     }
   }
@@ -72,7 +88,7 @@ export class DeliveryService {
     try {
       job = JSON.parse(message.value?.toString('utf8') ?? '') as DeliveryJob;
     } catch (err) {
-      this.logger.error(`unreadable delivery job at ${batch.topic}[${batch.partition}]@${message.offset}: sent to ${this.topics.invalid}`);
+      this.logger.error({ msg: `unreadable delivery job: sent to ${this.topics.invalid}`, topic: batch.topic, partition: batch.partition, offset: message.offset });
       const reason = `unreadable delivery job: ${(err as Error).message}`;
       return [{ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, reason, new Date()) }];
     }
@@ -118,14 +134,12 @@ export class DeliveryService {
       return holdBack(REASONS.endpointBusy, this.topics.retry[0]!.ms);
     }
     this.endpointLoad.set(origin, load + 1);
+    const span = this.tracing.start('webhook attempt', job.traceparent, this.spanAttributes(job, sub.url, base.deliveryId), SpanKind.CLIENT);
     let http;
     try {
-      http = await this.sender.send({
-        url: sub.url,
-        headers: webhookHeaders(job, sub, base.deliveryId, started),
-        body: job.body,
-        timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs,
-      });
+      const headers = webhookHeaders(job, sub, base.deliveryId, started);
+      if (span) headers.traceparent = span.traceparent;
+      http = await this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs });
     } finally {
       const left = (this.endpointLoad.get(origin) ?? 1) - 1;
       if (left <= 0) this.endpointLoad.delete(origin);
@@ -133,6 +147,10 @@ export class DeliveryService {
     }
     const finished = new Date();
     const verdict = judge(http);
+    if (span) {
+      if (verdict.statusCode !== undefined) span.set({ 'http.response.status_code': verdict.statusCode });
+      span.end(verdict.delivered ? undefined : verdict.reason);
+    }
     // The endpoint answered (delivered, or a final answer such as 410) or it failed in a way a retry may fix.
     this.breakers.after(origin, verdict.delivered || !verdict.retryable, finished.getTime());
     const retryAfterMs =
@@ -166,11 +184,43 @@ export class DeliveryService {
       case 'dead_letter': {
         if (verdict.statusCode === GONE_STATUS && !job.callback) await this.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`);
         const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: plan.reason };
-        this.logger.warn(`${job.webhookId} to ${job.subscriptionId} dead-lettered after attempt ${job.attempt}: ${plan.reason}`);
+        this.logger.warn({ msg: `dead-lettered after attempt ${job.attempt}: ${plan.reason}`, webhookId: job.webhookId, subscriptionId: job.subscriptionId, eventId: job.eventId, attempt: job.attempt });
         const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
         return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
       }
     }
+  }
+
+  /** Metrics (and, at debug level, a log line per attempt) from the outcome records of one job. */
+  private count(records: OutgoingRecord[]): void {
+    for (const r of records) {
+      if (r.topic === this.topics.results) {
+        const result = r.value as AttemptResult;
+        if (this.logAttempts) {
+          const { webhookId, deliveryId, subscriptionId, eventId, attempt, outcome, reason, statusCode, durationMs, nextAttemptAt } = result;
+          this.logger.debug({ msg: `attempt ${attempt}: ${outcome} (${reason})`, webhookId, deliveryId, subscriptionId, eventId, attempt, outcome, statusCode, durationMs, nextAttemptAt });
+        }
+        this.metrics.attempts.inc({ outcome: result.outcome, status_class: statusClass(result.statusCode) });
+        if (result.statusCode !== undefined || result.error !== undefined) this.metrics.attemptDuration.observe({ outcome: result.outcome }, result.durationMs / 1000);
+      } else if (r.topic === this.topics.dlq) {
+        this.metrics.deadLetters.inc();
+      } else {
+        const tier = this.tierOf.get(r.topic);
+        if (tier !== undefined) this.metrics.retries.inc({ tier });
+      }
+    }
+  }
+
+  private spanAttributes(job: DeliveryJob, url: string, deliveryId: string) {
+    return {
+      'webhook.id': job.webhookId,
+      'webhook.delivery_id': deliveryId,
+      'webhook.subscription_id': job.subscriptionId,
+      'webhook.event_type': job.eventType,
+      'webhook.attempt': job.attempt,
+      'http.request.method': 'POST',
+      'url.full': url,
+    };
   }
 
   /** What every result record of this attempt says. */
@@ -229,7 +279,7 @@ export class DeliveryService {
   private async disable(sub: Subscription, reason: string): Promise<void> {
     const current = this.registry.get(sub.id);
     if (!current?.enabled) return;
-    this.logger.warn(`subscription ${sub.id} disabled: ${reason}`);
+    this.logger.warn({ msg: `subscription disabled: ${reason}`, subscriptionId: sub.id });
     await this.store.put({ ...current, enabled: false, disabledReason: reason, updatedAt: new Date().toISOString() });
   }
 

@@ -8,6 +8,7 @@ import { ProducerModule } from './producer.module.js';
 export function startProducerApp(config: GatewayConfig): Promise<INestApplication> {
   return startGatewayApp(
     {
+      name: 'producer',
       module: ProducerModule.forRoot(config),
       http: { host: config.api.host, port: config.api.port },
       configure: serveOpenApi,

@@ -89,6 +89,10 @@ export interface GatewayConfig {
     apiToken?: string;
   };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** json: one JSON object per line (pino); text: one readable line per entry. */
+  logFormat: 'json' | 'text';
+  /** OpenTelemetry spans: off unless an OTLP/HTTP traces URL is set. */
+  tracing: { otlpUrl: string; serviceName: string };
 }
 
 type Parser<T> = (raw: string) => T;
@@ -132,6 +136,20 @@ export const nonEmptyList: Parser<string[]> = (raw) => {
 export const str: Parser<string> = (raw) => {
   if (raw.trim() === '') fail('must not be empty');
   return raw.trim();
+};
+
+/** Empty, or an http(s) URL. */
+export const optionalHttpUrl: Parser<string> = (raw) => {
+  const value = raw.trim();
+  if (value === '') return '';
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`must be an http(s) URL, got "${value}"`);
+  }
+  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') fail(`must be an http(s) URL, got "${value}"`);
+  return value;
 };
 
 export const bool: Parser<boolean> = (raw) => {
@@ -258,4 +276,7 @@ export const SETTINGS = {
   cliApiUrl: { env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
   cliApiToken: { env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },
   logLevel: { env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
+  tracingOtlpUrl: { env: 'TRACING_OTLP_URL', default: '', description: 'OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); OpenTelemetry spans are off when empty', parse: optionalHttpUrl },
+  tracingServiceName: { env: 'TRACING_SERVICE_NAME', default: 'kafka-webhook-gateway', description: 'service.name of the spans', parse: str },
+  logFormat: { env: 'LOG_FORMAT', default: 'json', description: 'json (one JSON object per line, secrets and authorization redacted) or text (one readable line per entry, redacted the same way)', parse: oneOf('json', 'text') },
 } satisfies Record<string, Setting<unknown>>;

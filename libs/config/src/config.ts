@@ -95,5 +95,7 @@ function sections(v: Values): CliConfig {
     console: { enabled: v.consoleEnabled },
     cli: { apiUrl: v.cliApiUrl, apiToken: v.cliApiToken },
     logLevel: v.logLevel,
+    logFormat: v.logFormat,
+    tracing: { otlpUrl: v.tracingOtlpUrl, serviceName: v.tracingServiceName },
   };
 }

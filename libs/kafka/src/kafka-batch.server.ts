@@ -23,6 +23,8 @@ export interface KafkaBatchServerOptions {
   sessionTimeoutMs?: number;
   /** Told when the consumer joins its group (true) and when it stops for good (false). */
   onConsuming?: (consuming: boolean) => void;
+  /** Told of each batch read: how many records the partition has past it (consumer lag). */
+  onBatch?: (topic: string, partition: number, lag: number) => void;
 }
 
 /** How often completed offsets of pipelined work are committed. */
@@ -173,6 +175,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const context = new KafkaBatchContext([payload]);
     context.isClosing = () => this.closing;
     const { topic, partition } = payload.batch;
+    this.options.onBatch?.(topic, partition, Number(payload.batch.offsetLag()));
     if (this.options.pipelined) context.trackFn = (offset, work) => this.track(topic, partition, offset, work);
     // Long batches (slow endpoints, a full in-flight cap) must not cost the group membership.
     const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);

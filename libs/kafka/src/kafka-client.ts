@@ -17,8 +17,7 @@ function logCreator() {
     // throws it; what matters is the caller's outcome, so these lines are debug.
     const answered = namespace === 'Connection' && message.startsWith('Response ');
     const method = answered ? 'debug' : (levels[level] ?? 'log');
-    const detail = extra.error ? ` (${String(extra.error)})` : '';
-    new Logger(`kafkajs:${namespace}`)[method](`${message}${detail}`);
+    new Logger(`kafkajs:${namespace}`)[method]({ msg: message, ...extra });
   };
 }
 

@@ -24,6 +24,7 @@ export class KafkaProducer {
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
+  private connected = false;
 
   constructor(kafka: Kafka) {
     this.producer = kafka.producer({
@@ -35,11 +36,18 @@ export class KafkaProducer {
     });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  /** Connected and not stopping (kafkajs reconnects on its own after a broker outage). */
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
   }
 
   async disconnect(): Promise<void> {
+    this.connected = false;
     await this.flush();
     await this.producer.disconnect();
   }

@@ -1,13 +1,15 @@
-import { type DynamicModule, type INestApplication, Logger, type LogLevel, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
-import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions } from '@app/kafka';
+import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaProducer } from '@app/kafka';
+import { GatewayLogger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
 export interface GatewayAppSpec {
+  /** `producer` or `delivery`: the \`app\` field of every log line. */
+  name: string;
   /** The app's root module for this configuration. */
   module: DynamicModule;
   http: { host: string; port: number };
@@ -23,15 +25,26 @@ export interface GatewayAppSpec {
  */
 export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfig): Promise<INestApplication> {
   const app = await NestFactory.create(spec.module, {
-    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    logger: new GatewayLogger(config, spec.name),
     abortOnError: false,
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   spec.configure?.(app);
   const readiness = app.get(Readiness);
-  const consumer = new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT), onConsuming: (c) => readiness.markConsuming(c) });
+  const producer = app.get(KafkaProducer);
+  readiness.register('kafka-producer', () => (producer.isConnected() ? undefined : 'the Kafka producer is not connected'));
+  const lag = app.get(GatewayMetrics).consumerLag;
+  const { groupId } = spec.consumer;
+  const consumer = new KafkaBatchServer({
+    ...spec.consumer,
+    kafka: app.get<Kafka>(KAFKA_CLIENT),
+    onConsuming: (c) => readiness.markConsuming(c),
+    onBatch: (topic, partition, behind) => lag.set({ group: groupId, topic, partition }, behind),
+  });
   app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
+  // Shutdown: not ready at once, then the consumer drains (Nest closes it again later: a no-op).
+  readiness.drainAtShutdown(() => consumer.close());
   await app.init();
   await app.startAllMicroservices();
   await app.listen(spec.http.port, spec.http.host);

@@ -1,20 +1,35 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Readiness } from './readiness.js';
 
-/** Unauthenticated probes: /healthz (the process answers) and /readyz (it can do its work). */
+/**
+ * Unauthenticated probes (@nestjs/terminus): /healthz, the process answers;
+ * /readyz, it can do its work (503 with each failing check otherwise).
+ */
+@ApiExcludeController()
 @Controller()
 export class HealthController {
-  constructor(private readonly readiness: Readiness) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: Readiness,
+  ) {}
 
   @Get('healthz')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) })]);
   }
 
   @Get('readyz')
-  ready(): { status: 'ready' } {
-    const problems = this.readiness.problems();
-    if (problems.length > 0) throw new ServiceUnavailableException({ status: 'not ready', problems });
-    return { status: 'ready' };
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check(
+      this.readiness.verdicts().map(([name, problem]) => () => {
+        const indicator = this.indicators.check(name);
+        return problem === undefined ? indicator.up() : indicator.down({ reason: problem });
+      }),
+    );
   }
 }

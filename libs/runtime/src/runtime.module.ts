@@ -1,7 +1,16 @@
 import { Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
+import { GatewayMetrics, MetricsController } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { Tracing } from './tracing.js';
 
+/** Probes, readiness checks, Prometheus metrics and tracing, for both apps. */
 @Global()
-@Module({ controllers: [HealthController], providers: [Readiness], exports: [Readiness] })
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController, MetricsController],
+  providers: [Readiness, GatewayMetrics, Tracing],
+  exports: [Readiness, GatewayMetrics, Tracing],
+})
 export class RuntimeModule {}

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
 import type { GatewayEvent, Subscription } from '@app/contracts';
 import { SubscriptionIndex } from '@app/filter';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
+import { Readiness } from '@app/runtime';
 import { SecretBox, SecretOpenError } from './secret-box.js';
 import { decodeSubscription, StoredSubscription } from './subscription.codec.js';
 
@@ -27,7 +28,9 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly topics: KafkaTopics,
+    @Optional() readiness?: Readiness,
   ) {
+    readiness?.register('subscriptions', () => (this.ready ? undefined : 'the subscription registry has not caught up yet'));
     this.box = new SecretBox(config.subscriptions.secretsKey);
     this.view = new CompactedTopicView({
       kafka,

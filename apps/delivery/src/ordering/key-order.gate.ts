@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
 import type { DeliveryJob } from '@app/contracts';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord } from '@app/kafka';
+import { Readiness } from '@app/runtime';
 import { ORDER_INLINE_WAIT_MS, ORDER_RECHECK_MS } from '../delivery-policy.js';
 import { entryRecord, OrderLedger, type OrderEntryRecord, type OrderPlace } from './key-order.js';
 
@@ -56,13 +57,16 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
   private readonly topic: string;
   private readonly retryTopics: Set<string>;
   private readonly chains = new Map<string, ChainState>();
+  private ready = false;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly topics: KafkaTopics,
     private readonly producer: KafkaProducer,
+    readiness: Readiness,
   ) {
+    readiness.register('ordering-ledger', () => (this.ready ? undefined : 'the ordering ledger has not caught up yet'));
     const t = gatewayTopics(config);
     this.topic = t.ordering;
     this.retryTopics = new Set(t.retry.map((tier) => tier.topic));
@@ -86,6 +90,7 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.topics.ensure();
     await this.view.start();
+    this.ready = true;
     this.logger.log(`caught up: ${this.ledger.size} ordered job(s) waiting`);
   }
 

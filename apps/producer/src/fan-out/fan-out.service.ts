@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
 import { invalidEvent, KafkaProducer, type OutgoingRecord } from '@app/kafka';
+import { GatewayMetrics, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
@@ -25,6 +26,8 @@ export class FanOutService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly registry: SubscriptionRegistry,
     private readonly producer: KafkaProducer,
+    private readonly metrics: GatewayMetrics,
+    private readonly tracing: Tracing,
   ) {
     this.topics = gatewayTopics(config);
   }
@@ -38,6 +41,7 @@ export class FanOutService {
     const callbackFormat = callbacks.secret ? callbacks.format : undefined;
     let records: OutgoingRecord[] = [];
     let invalid = 0;
+    let jobs = 0;
     for (const message of batch.messages) {
       const read = readEvent(message, batch.topic, options);
       if (!read.ok) {
@@ -45,9 +49,14 @@ export class FanOutService {
         records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
       } else {
         const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
-        for (const job of fanOut(read.event, this.registry.match(read.event), record, now, callbackFormat)) {
-          records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
-        }
+        // With tracing on, the jobs carry the fan-out span as their parent.
+        const span = this.tracing.start('fan-out', read.event.traceparent, { 'event.id': read.event.id, 'event.type': read.event.type, 'messaging.source.name': batch.topic });
+        const event = span ? { ...read.event, traceparent: span.traceparent } : read.event;
+        const eventJobs = fanOut(event, this.registry.match(event), record, now, callbackFormat);
+        span?.set({ 'webhook.jobs': eventJobs.length });
+        span?.end();
+        for (const job of eventJobs) records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
+        jobs += eventJobs.length;
       }
       if (records.length >= RECORDS_PER_SEND) {
         await this.producer.send(records);
@@ -55,6 +64,9 @@ export class FanOutService {
       }
     }
     await this.producer.send(records);
+    this.metrics.eventsConsumed.inc({ topic: batch.topic }, batch.messages.length);
+    if (invalid > 0) this.metrics.eventsInvalid.inc({ topic: batch.topic }, invalid);
+    this.metrics.jobsProduced.inc(jobs);
     if (invalid > 0) this.logger.warn(`${invalid} invalid event(s) from ${batch.topic}[${batch.partition}] sent to ${this.topics.invalid}`);
   }
 }
