@@ -52,14 +52,26 @@ export function mainHelp(prefix: string[] = []): string[] {
   ];
 }
 
+/** A log entry as one line: a string, or the `{msg, error?, ...}` object kafkajs' log creator passes. */
+function logText(message: unknown): string {
+  if (typeof message !== 'object' || message === null) return String(message);
+  const { msg, error } = message as { msg?: unknown; error?: unknown };
+  return msg === undefined ? JSON.stringify(message) : `${String(msg)}${error ? ` (${String(error)})` : ''}`;
+}
+
 /** Nest's logger (kafkajs logs through it) writes to stderr only, warnings and errors: stdout carries results. */
 class StderrLogger implements LoggerService {
   log(): void {}
-  warn(message: unknown, context?: string): void {
-    process.stderr.write(`warn ${context ? `[${context}] ` : ''}${String(message)}\n`);
+  warn(message: unknown, ...params: unknown[]): void {
+    StderrLogger.write('warn', message, params);
   }
-  error(message: unknown, context?: string): void {
-    process.stderr.write(`error ${context ? `[${context}] ` : ''}${String(message)}\n`);
+  error(message: unknown, ...params: unknown[]): void {
+    StderrLogger.write('error', message, params);
+  }
+  /** Nest passes the context last (after the stack, for errors). */
+  private static write(level: string, message: unknown, params: unknown[]): void {
+    const context = params.at(-1);
+    process.stderr.write(`${level} ${typeof context === 'string' ? `[${context}] ` : ''}${logText(message)}\n`);
   }
 }
 
