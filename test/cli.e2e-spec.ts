@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AttemptResult, DeadLetter } from '@app/contracts';
 import { COMMANDS } from '../apps/cli/src/cli.js';
 import { API_TOKEN } from './support/gateway.js';
+import { testKafka } from './support/kafka.js';
 import { GatewayRig } from './support/rig.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -172,6 +173,12 @@ describe('operator CLI (webhook-gateway)', () => {
   });
 
   it('reports consumer lag of the gateway’s groups', async () => {
+    // The producer commits a batch once its jobs are written: wait until it has committed all 4 events.
+    const admin = testKafka().admin();
+    await admin.connect();
+    const committed = async () => (await admin.fetchOffsets({ groupId: config.source.groupId, topics: [source] }))[0]?.partitions[0]?.offset;
+    for (let i = 0; i < 100 && (await committed()) !== '4'; i++) await new Promise((r) => setTimeout(r, 100));
+    await admin.disconnect();
     const rows = jsonLines<{ group: string; topic: string; partition: number; committed: number | null; end: number; lag: number }>((await cli('lag', '--json')).stdout);
     const sourceRow = rows.find((r) => r.group === config.source.groupId && r.topic === source);
     expect(sourceRow).toEqual({ group: config.source.groupId, topic: source, partition: 0, committed: 4, end: 4, lag: 0 });

@@ -127,11 +127,14 @@ describe('delivery console', () => {
     expect((await gateway.api('GET', '/v1/subscriptions/sub_unknown/attempts')).status).toBe(404);
     expect((await gateway.api('GET', `/v1/subscriptions/${ids.mixed}/attempts?limit=0`)).status).toBe(400);
     expect((await gateway.api('GET', '/v1/console/subscriptions', undefined, {})).status).toBe(401);
+    // Paged like GET /v1/subscriptions (creation order).
+    const order = (await gateway.api('GET', '/v1/subscriptions')).body.data.map((s: { id: string }) => s.id) as string[];
     const first = await gateway.api('GET', '/v1/console/subscriptions?limit=2');
-    expect(first.body.data.map((s: { id: string }) => s.id)).toEqual([ids.healthy, ids.failing]);
+    expect(first.body.data.map((s: { id: string }) => s.id)).toEqual(order.slice(0, 2));
     const rest = await gateway.api('GET', `/v1/console/subscriptions?limit=2&cursor=${first.body.next_cursor}`);
-    expect(rest.body).toMatchObject({ data: [{ id: ids.mixed, health: { dlq_count: 1, rate_window: 4 } }], digest: { caught_up: true } });
+    expect(rest.body).toMatchObject({ data: [{ id: order[2] }], digest: { caught_up: true } });
     expect(rest.body.next_cursor).toBeUndefined();
+    expect(rest.body.data[0].health).toEqual((await gateway.api('GET', '/v1/console/subscriptions')).body.data[2].health);
   });
 
   it('replays a subscription’s dead letters after a dry run shows how many', async () => {
@@ -145,6 +148,7 @@ describe('delivery console', () => {
     await receiver.waitFor((rs) => rs.filter((r) => r.path === '/failing').length === before + 2, 30_000, 'the replayed attempts');
     // Still failing: dead-lettered again, so the DLQ count doubles once the page refreshes.
     await dlq.waitFor((_v, r) => dlq.records.filter((d) => d.key === ids.failing).length === 4 && r.key === ids.failing);
+    await results.waitFor<AttemptResult>(() => results.records.filter((r) => (r.value as AttemptResult).subscriptionId === ids.failing).length === 4);
     await page.locator('#refresh').click();
     await cell(ids.failing, 'dlq').filter({ hasText: /^4$/ }).waitFor();
     expect(await cell(ids.failing, 'failed').textContent()).toBe('4');
