@@ -21,7 +21,8 @@ function reachable(hostPort) {
 }
 
 export default async function globalSetup() {
-  const first = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0];
+  // The project's local broker listens on KAFKA_PORT (scripts/kafka.sh), 9092 by default.
+  const first = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`).split(',')[0];
   if (await reachable(first)) return;
   if (process.env.KAFKA_BROKERS) throw new Error(`KAFKA_BROKERS=${process.env.KAFKA_BROKERS} does not answer`);
   execFileSync('bash', ['scripts/kafka.sh', 'up'], { cwd: ROOT, stdio: 'inherit' });
