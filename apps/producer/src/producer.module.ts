@@ -3,6 +3,9 @@ import { ConfigModule, type GatewayConfig } from '@app/config';
 import { gatewayTopicSpecs, KafkaModule, sourceTopicSpecs } from '@app/kafka';
 import { RuntimeModule } from '@app/runtime';
 import { SubscriptionsModule } from '@app/subscriptions';
+import { ConsoleController } from './console/console.controller.js';
+import { ConsolePageController } from './console/console-page.controller.js';
+import { ResultsDigestService } from './console/results-digest.service.js';
 import { DlqController } from './dlq/dlq.controller.js';
 import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
@@ -14,6 +17,10 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 @Module({})
 export class ProducerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    // The delivery console (CONSOLE_ENABLED): its page, its API and the results digest behind them.
+    const console = config.console.enabled
+      ? { controllers: [ConsoleController, ConsolePageController], providers: [ResultsDigestService] }
+      : { controllers: [], providers: [] };
     return {
       module: ProducerModule,
       imports: [
@@ -22,8 +29,8 @@ export class ProducerModule {
         RuntimeModule,
         SubscriptionsModule,
       ],
-      controllers: [SubscriptionsController, DlqController, SourceEventsController],
-      providers: [SubscriptionsService, FanOutService, DlqReplayService],
+      controllers: [SubscriptionsController, DlqController, SourceEventsController, ...console.controllers],
+      providers: [SubscriptionsService, FanOutService, DlqReplayService, ...console.providers],
     };
   }
 }

@@ -79,6 +79,15 @@ export interface GatewayConfig {
     targetAllowlist: string[];
     requireHttps: boolean;
   };
+  console: {
+    /** Serve the delivery console (/console) and its API, fed by a digest of the results and dlq topics. */
+    enabled: boolean;
+  };
+  cli: {
+    /** Where the operator CLI reaches the management API, and the token it presents. */
+    apiUrl: string;
+    apiToken?: string;
+  };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** json: one JSON object per line (pino); text: one readable line per entry. */
   logFormat: 'json' | 'text';
@@ -166,6 +175,20 @@ export const brokers: Parser<string[]> = (raw) => {
   return items;
 };
 
+export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || undefined;
+
+export const httpUrl: Parser<string> = (raw) => {
+  const v = raw.trim().replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) fail(`"${raw}" is not an http(s) URL`);
+  return v;
+};
+
 export const dottedPath: Parser<string> = (raw) => {
   const v = raw.trim();
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v)) fail(`"${raw}" is not a dotted path like data.project.name`);
@@ -249,6 +272,9 @@ export const SETTINGS = {
   responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
   targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
   requireHttps: { env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
+  consoleEnabled: { env: 'CONSOLE_ENABLED', default: 'true', description: 'Serve the delivery console at /console and its API (/v1/console/..., /v1/subscriptions/:id/attempts), fed by reading the results and dlq topics', parse: bool },
+  cliApiUrl: { env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
+  cliApiToken: { env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },
   logLevel: { env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
   tracingOtlpUrl: { env: 'TRACING_OTLP_URL', default: '', description: 'OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); OpenTelemetry spans are off when empty', parse: optionalHttpUrl },
   tracingServiceName: { env: 'TRACING_SERVICE_NAME', default: 'kafka-webhook-gateway', description: 'service.name of the spans', parse: str },

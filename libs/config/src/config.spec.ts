@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadCliConfig, loadConfig } from './config.js';
 import { SETTINGS } from './config.schema.js';
 
 const required = { API_TOKENS: 't1, t2', SECRETS_KEY: 'ab'.repeat(32) };
@@ -32,5 +32,19 @@ describe('loadConfig', () => {
   it('is documented: the README lists every setting', () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     for (const setting of Object.values(SETTINGS)) expect(readme).toContain(`\`${setting.env}\``);
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('reads the same schema without the apps’ own required settings', () => {
+    const config = loadCliConfig({ TOPIC_PREFIX: 'ops', GATEWAY_API_URL: 'http://gw.local:3000/' });
+    expect(config.kafka.topicPrefix).toBe('ops');
+    expect(config.cli).toEqual({ apiUrl: 'http://gw.local:3000', apiToken: undefined });
+    expect(config.source.groupId).toBe('webhooks-producer');
+    expect('api' in config).toBe(false);
+  });
+
+  it('still refuses bad values', () => {
+    expect(() => loadCliConfig({ KAFKA_BROKERS: 'nohostport', GATEWAY_API_URL: 'ftp://x' })).toThrow(/KAFKA_BROKERS=nohostport[\s\S]*GATEWAY_API_URL=ftp:\/\/x/);
   });
 });

@@ -10,14 +10,35 @@ export class ConfigError extends Error {
   }
 }
 
+/** What the operator CLI reads: every setting but the apps' own secrets (API_TOKENS, SECRETS_KEY). */
+export type CliConfig = Omit<GatewayConfig, 'api' | 'subscriptions'>;
+
+/** Settings only the apps need; the CLI's lenient read skips them. */
+const APP_ONLY: (keyof Settings)[] = ['apiHost', 'apiPort', 'apiTokens', 'secretsKey', 'rotationWindowSeconds'];
+
 /**
  * Reads every setting from `env`, and throws one ConfigError listing every bad or
  * missing key. Nothing else in the gateway reads process.env.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const v = readSettings(env, []);
+  return {
+    ...sections(v),
+    api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens },
+    subscriptions: { secretsKey: v.secretsKey, rotationWindowSeconds: v.rotationWindowSeconds },
+  };
+}
+
+/** The lenient read for the operator CLI: the same schema, without the apps' own (required) settings. */
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  return sections(readSettings(env, APP_ONLY));
+}
+
+function readSettings(env: NodeJS.ProcessEnv, skip: (keyof Settings)[]): Values {
   const problems: string[] = [];
   const values = {} as Record<string, unknown>;
   for (const [name, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
+    if (skip.includes(name)) continue;
     const raw = env[setting.env] ?? setting.default;
     if (raw === undefined) {
       problems.push(`${setting.env} is required: ${setting.description}`);
@@ -32,7 +53,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const v = values as Values;
+  return values as Values;
+}
+
+function sections(v: Values): CliConfig {
   return {
     kafka: {
       brokers: v.kafkaBrokers,
@@ -50,8 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       tenantPath: v.eventTenantPath,
     },
     callbacks: { urlPaths: v.callbackUrlPaths, urlHeader: v.callbackUrlHeader.toLowerCase(), secret: v.callbackSecret, format: v.callbackFormat },
-    api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens },
-    subscriptions: { secretsKey: v.secretsKey, rotationWindowSeconds: v.rotationWindowSeconds },
     delivery: {
       groupId: v.deliveryGroupId,
       host: v.deliveryHost,
@@ -70,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       targetAllowlist: v.targetAllowlist,
       requireHttps: v.requireHttps,
     },
+    console: { enabled: v.consoleEnabled },
+    cli: { apiUrl: v.cliApiUrl, apiToken: v.cliApiToken },
     logLevel: v.logLevel,
     logFormat: v.logFormat,
     tracing: { otlpUrl: v.tracingOtlpUrl, serviceName: v.tracingServiceName },

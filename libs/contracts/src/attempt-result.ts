@@ -51,3 +51,9 @@ export interface InvalidEvent {
   truncated: boolean;
   receivedAt: string;
 }
+
+/**
+ * Reasons of a `retry_scheduled` result written for a job held back without an HTTP
+ * request (the delivery app's REASONS): not attempts, for the console's success rate.
+ */
+export const HELD_BACK_REASONS: readonly string[] = ['rate_limited', 'circuit_open', 'endpoint_busy', 'waiting_for_earlier_event'];

@@ -4,3 +4,4 @@ export * from './event.js';
 export * from './subscription.js';
 export * from './subscription.dto.js';
 export * from './dlq.dto.js';
+export * from './console.dto.js';

@@ -11,6 +11,7 @@ interface Waiter {
   partition: number;
   offset: bigint;
   resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 export interface CompactedTopicViewOptions {
@@ -22,12 +23,19 @@ export interface CompactedTopicViewOptions {
   apply: (message: KafkaMessage) => void;
   /** Names the view in errors, e.g. "the subscription registry". */
   name: string;
+  /**
+   * How long `start()` waits for the topic's contents at start-up (default 15 s, like
+   * `catchUp()`). A view of a long, non-compacted topic (the results digest) reads for longer.
+   */
+  startTimeoutMs?: number;
 }
 
 /**
  * A process's in-memory copy of a compacted topic (the way Kafka Connect and
  * Schema Registry keep their state): it reads the topic from the beginning in a
- * group of its own, never commits, and hands every record to `apply`.
+ * group of its own, never commits, and hands every record to `apply`. It serves
+ * a non-compacted topic the same way when `apply` keeps a bounded digest of it
+ * (the console's results digest).
  * `catchUp()` resolves once everything on the topic at the moment of the call is
  * applied; `waitFor()` once a given record (one this process wrote) is.
  */
@@ -36,6 +44,8 @@ export class CompactedTopicView {
   private readonly applied = new Map<number, bigint>();
   private waiters: Waiter[] = [];
   private consumer?: Consumer;
+  /** Connecting and starting the consumer (start's first part). */
+  private running?: Promise<void>;
   private admin?: Admin;
   /** The catch-up in flight, shared by the callers that arrive before its offsets are read. */
   private nextCatchUp?: Promise<void>;
@@ -46,6 +56,12 @@ export class CompactedTopicView {
 
   /** Starts reading; resolves once the topic's contents at start-up are applied. */
   async start(): Promise<void> {
+    this.running = this.run();
+    await this.running;
+    await this.catchUp(this.options.startTimeoutMs);
+  }
+
+  private async run(): Promise<void> {
     this.admin = await this.connectAdmin();
     const consumer = this.options.kafka.consumer({
       groupId: `${this.options.groupPrefix}.${randomUUID()}`,
@@ -57,27 +73,36 @@ export class CompactedTopicView {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
-    await this.catchUp();
   }
 
+  /** Stops reading; whoever still waits for a record is told so at once. */
   async stop(): Promise<void> {
+    // A stop during start-up lets the consumer finish connecting, so that it is disconnected too.
+    await this.running?.catch(() => undefined);
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.reject(new ServiceUnavailableException(`${this.options.name} is stopping`));
     await Promise.all([this.consumer?.disconnect(), this.admin?.disconnect()]);
   }
 
   /** Resolves once the record at `offset` of `partition` has been applied here (read-your-writes). */
-  waitFor(partition: number, offset: bigint): Promise<void> {
+  waitFor(partition: number, offset: bigint, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
     if ((this.applied.get(partition) ?? -1n) >= offset) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new ServiceUnavailableException(`${this.options.name} did not catch up in time`));
-      }, WAIT_TIMEOUT_MS);
+      }, timeoutMs);
       const waiter: Waiter = {
         partition,
         offset,
         resolve: () => {
           clearTimeout(timer);
           resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
         },
       };
       this.waiters.push(waiter);
@@ -89,7 +114,7 @@ export class CompactedTopicView {
    * end offsets) is applied here. Callers that arrive while a catch-up is still
    * reading its offsets share it.
    */
-  catchUp(): Promise<void> {
+  catchUp(timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
     if (this.nextCatchUp) return this.nextCatchUp;
     let offsetsRead!: () => void;
     const read = new Promise<void>((r) => (offsetsRead = r));
@@ -98,7 +123,7 @@ export class CompactedTopicView {
         const offsets = await this.endOffsets();
         offsetsRead();
         await Promise.all(
-          offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => this.waitFor(o.partition, BigInt(o.high) - 1n)),
+          offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => this.waitFor(o.partition, BigInt(o.high) - 1n, timeoutMs)),
         );
       } finally {
         offsetsRead();

@@ -1,0 +1,104 @@
+import type { CreatedSubscriptionView, SubscriptionPage, SubscriptionView } from '@app/contracts';
+import { type Command, type CommandContext, JSON_OPTION, stringOption, UsageError } from '../command.js';
+import { table } from '../format.js';
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** `--filter data.env=PRODUCTION,STAGING --filter data.project.name=shop-*` → the API's filters object. */
+function filters(ctx: CommandContext): Record<string, string[]> | undefined {
+  const raw = (ctx.values.filter as string[] | undefined) ?? [];
+  if (raw.length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const f of raw) {
+    const eq = f.indexOf('=');
+    if (eq <= 0 || eq === f.length - 1) throw new UsageError(`--filter must be path=pattern[,pattern…], got "${f}"`);
+    const path = f.slice(0, eq).trim();
+    out[path] = [...(out[path] ?? []), ...list(f.slice(eq + 1))];
+  }
+  return out;
+}
+
+export const subscriptionsList: Command = {
+  name: ['subscriptions', 'list'],
+  summary: 'List subscriptions (management API)',
+  options: { tenant: { type: 'string' }, ...JSON_OPTION },
+  help: { '--tenant T': 'only subscriptions of this tenant', '--json': 'one JSON subscription per line' },
+  async run(ctx) {
+    const all: SubscriptionView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ctx.api().get<SubscriptionPage>('/v1/subscriptions', { tenant: stringOption(ctx, 'tenant'), limit: 500, cursor });
+      all.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    if (ctx.values.json) {
+      for (const s of all) ctx.io.out(JSON.stringify(s));
+      return 0;
+    }
+    if (all.length === 0) {
+      ctx.io.err('no subscriptions');
+      return 0;
+    }
+    const rows = all.map((s) => [s.id, s.enabled ? 'enabled' : 'disabled', s.tenant ?? '-', s.events.join(','), s.url]);
+    for (const line of table([['ID', 'STATE', 'TENANT', 'EVENTS', 'URL'], ...rows])) ctx.io.out(line);
+    return 0;
+  },
+};
+
+export const subscriptionsShow: Command = {
+  name: ['subscriptions', 'show'],
+  args: ['<subscription-id>'],
+  summary: 'Show one subscription (management API; never its secret)',
+  options: { ...JSON_OPTION },
+  help: { '--json': 'on one line' },
+  async run(ctx) {
+    const view = await ctx.api().get<SubscriptionView>(`/v1/subscriptions/${encodeURIComponent(ctx.positionals[0]!)}`);
+    ctx.io.out(ctx.values.json ? JSON.stringify(view) : JSON.stringify(view, null, 2));
+    return 0;
+  },
+};
+
+export const subscriptionsCreate: Command = {
+  name: ['subscriptions', 'create'],
+  summary: 'Create a subscription and print its id and signing secret (management API)',
+  options: {
+    url: { type: 'string' },
+    events: { type: 'string' },
+    tenant: { type: 'string' },
+    filter: { type: 'string', multiple: true },
+    description: { type: 'string' },
+    format: { type: 'string' },
+    ...JSON_OPTION,
+  },
+  help: {
+    '--url URL': 'where webhooks are POSTed (required)',
+    '--events a,b': 'event type patterns: exact, prefix.* or * (required)',
+    '--tenant T': 'only events of this tenant',
+    '--filter path=p1,p2': 'attribute filter, repeatable: every path must match, any of its patterns may (* wildcards)',
+    '--description TEXT': 'free text',
+    '--format F': 'body format: standard, raw or cloudevents',
+    '--json': 'print the created subscription as JSON (secret included)',
+  },
+  notes: ['The secret is shown here only (and on rotation): keep it.'],
+  async run(ctx) {
+    const url = stringOption(ctx, 'url');
+    const events = stringOption(ctx, 'events');
+    if (!url || !events) throw new UsageError('--url and --events are required');
+    const body = {
+      url,
+      events: list(events),
+      tenant: stringOption(ctx, 'tenant'),
+      filters: filters(ctx),
+      description: stringOption(ctx, 'description'),
+      format: stringOption(ctx, 'format'),
+    };
+    const created = await ctx.api().post<CreatedSubscriptionView>('/v1/subscriptions', body);
+    if (ctx.values.json) ctx.io.out(JSON.stringify(created));
+    else for (const line of table([['id', created.id], ['secret', created.secret]])) ctx.io.out(line);
+    return 0;
+  },
+};
