@@ -30,6 +30,8 @@ export interface GatewayConfig {
     paths: { id: string; type: string; data: string; subject: string; time: string };
     /** Dotted path into the normalised event that names its tenant. */
     tenantPath: string;
+    /** Each source batch's jobs and offset in one Kafka transaction (exactly-once fan-out). */
+    transactions: boolean;
   };
   callbacks: {
     /** Paths into the normalised event that may carry a per-event callback URL; first found wins. */
@@ -199,6 +201,7 @@ export const SETTINGS = {
   sourceTopics: { env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
   sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
   sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
+  sourceTransactions: { env: 'SOURCE_TRANSACTIONS', default: 'true', description: 'Write each source batch\'s delivery jobs and its offsets in one Kafka transaction (exactly-once fan-out); false = at least once, without transactions', parse: bool },
   maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
   eventIdPath: { env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
   eventTypePath: { env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },

@@ -48,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxEventBytes: v.maxEventBytes,
       paths: { id: v.eventIdPath, type: v.eventTypePath, data: v.eventDataPath, subject: v.eventSubjectPath, time: v.eventTimePath },
       tenantPath: v.eventTenantPath,
+      transactions: v.sourceTransactions,
     },
     callbacks: { urlPaths: v.callbackUrlPaths, urlHeader: v.callbackUrlHeader.toLowerCase(), secret: v.callbackSecret, format: v.callbackFormat },
     api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens },

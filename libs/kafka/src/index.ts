@@ -8,3 +8,4 @@ export * from './topic-admin.js';
 export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
 export * from './invalid-record.js';
 export * from './offset-tracker.js';
+export * from './partition-transactions.js';

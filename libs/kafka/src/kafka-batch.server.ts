@@ -2,7 +2,9 @@ import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/mi
 import { Logger } from '@nestjs/common';
 import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { type PartitionTransaction, PartitionTransactions } from './partition-transactions.js';
 
 export interface KafkaBatchServerOptions {
   kafka: Kafka;
@@ -17,6 +19,12 @@ export interface KafkaBatchServerOptions {
    * handlers resolve when the whole batch is done, and the batch is committed then.
    */
   pipelined?: boolean;
+  /**
+   * Batch mode only: each batch runs in a Kafka transaction of its input partition that the
+   * handler writes to (`context.writer`) and that commits the batch's offset with its records
+   * (exactly-once consume → produce; see PartitionTransactions).
+   */
+  transactional?: boolean;
   /** Partitions processed at once by this process. */
   partitionsConsumedConcurrently?: number;
   maxBytesPerPartition?: number;
@@ -37,6 +45,8 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
   isClosing: () => boolean = () => false;
   pausedUntil?: number;
   lastTracked?: string;
+  /** Transactional mode: where the handler writes the batch's records (committed with the batch's offset). */
+  writer?: RecordWriter;
 
   get payload(): EachBatchPayload {
     return this.args[0];
@@ -83,9 +93,12 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   private commitTimer?: NodeJS.Timeout;
   private closing = false;
   private runningBatches = 0;
+  private readonly transactions?: PartitionTransactions;
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
+    if (options.transactional && options.pipelined) throw new Error('KafkaBatchServer: transactional mode is for batch handlers');
+    if (options.transactional) this.transactions = new PartitionTransactions(options.kafka, options.groupId);
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
@@ -113,6 +126,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     }
     // Waits for the batches being processed, then leaves the group.
     await consumer.disconnect();
+    await this.transactions?.close();
     this.consumer = undefined;
   }
 
@@ -146,9 +160,11 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         // A new generation reads from the committed offsets again: start the trackers afresh.
         this.trackers = new Map();
+        const held = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`));
+        void this.transactions?.retain(new Set(held));
         this.options.onConsuming?.(true);
         resolve();
       });
@@ -177,9 +193,13 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     // Long batches (slow endpoints, a full in-flight cap) must not cost the group membership.
     const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
     this.runningBatches++;
-    try {
-      const result = await handler(payload.batch satisfies Batch, context);
+    const run = async (batch: Batch) => {
+      const result = await handler(batch, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    };
+    try {
+      if (this.transactions) return await this.handleInTransaction(this.transactions, payload, context, run);
+      await run(payload.batch);
     } finally {
       clearInterval(heartbeat);
       this.runningBatches--;
@@ -195,6 +215,32 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     payload.resolveOffset(last);
     // Explicit offsets: with autoCommit off, kafkajs commits only what it is given.
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+  }
+
+  /** The batch, its records and its offset in one transaction; records an earlier owner already committed are skipped. */
+  private async handleInTransaction(
+    transactions: PartitionTransactions,
+    payload: EachBatchPayload,
+    context: KafkaBatchContext,
+    run: (batch: Batch) => Promise<void>,
+  ): Promise<void> {
+    const { batch } = payload;
+    if (batch.isEmpty() || !context.isActive()) return;
+    const txn: PartitionTransaction = await transactions.begin(batch.topic, batch.partition);
+    const from = txn.committedOffset;
+    const todo = from === undefined ? batch : Object.assign(Object.create(batch) as Batch, { messages: batch.messages.filter((m) => BigInt(m.offset) >= from) });
+    context.writer = txn;
+    try {
+      if (todo.messages.length > 0) await run(todo);
+    } catch (err) {
+      await txn.abort();
+      throw err;
+    }
+    // Lost the partition or stopping: what was written is discarded, the new owner reads it again.
+    if (!context.isActive()) return txn.abort();
+    const last = batch.lastOffset();
+    await txn.commit((BigInt(last) + 1n).toString());
+    payload.resolveOffset(last);
   }
 
   private pauseUntil(payload: EachBatchPayload, atMs: number): void {

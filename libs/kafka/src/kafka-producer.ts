@@ -19,6 +19,9 @@ const REQUEST_BYTES = 512 * 1024;
 const LINGER_MS = 2;
 const MAX_LINGER_RECORDS = 1_000;
 
+/** An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage. */
+export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 };
+
 export class KafkaProducer {
   private readonly producer: Producer;
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
@@ -30,8 +33,7 @@ export class KafkaProducer {
       idempotent: true,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+      retry: PRODUCER_RETRY,
     });
   }
 
@@ -73,33 +75,43 @@ export class KafkaProducer {
     }
   }
 
-  /**
-   * Writes the records, grouped per topic, in requests of at most REQUEST_BYTES of
-   * values (in order), and returns their metadata. kafkajs puts a partition's records
-   * of one request into one record batch, which the broker refuses (MESSAGE_TOO_LARGE,
-   * not retriable) beyond max.message.bytes (1 MiB by default).
-   */
-  async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const metadata: RecordMetadata[] = [];
-    let chunk = new Map<string, Message[]>();
-    let bytes = 0;
-    const flush = async () => {
-      if (chunk.size === 0) return;
-      const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
-      chunk = new Map();
-      bytes = 0;
-      metadata.push(...(await this.producer.sendBatch({ acks: -1, topicMessages })));
-    };
-    for (const r of records) {
-      const value = r.value === null ? null : JSON.stringify(r.value);
-      const size = (value === null ? 0 : Buffer.byteLength(value)) + (r.key?.length ?? 0);
-      if (bytes > 0 && bytes + size > REQUEST_BYTES) await flush();
-      const messages = chunk.get(r.topic) ?? [];
-      messages.push({ key: r.key, value, headers: r.headers });
-      chunk.set(r.topic, messages);
-      bytes += size;
-    }
-    await flush();
-    return metadata;
+  /** Writes the records (see `sendRecords`) and returns their metadata. */
+  send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
+    return sendRecords(this.producer, records);
   }
+}
+
+/** Where records can be written: the process's producer, or a transaction (`PartitionTransactions`). */
+export interface RecordWriter {
+  send(records: OutgoingRecord[]): Promise<unknown>;
+}
+
+/**
+ * Writes the records, grouped per topic, in requests of at most REQUEST_BYTES of
+ * values (in order), and returns their metadata. kafkajs puts a partition's records
+ * of one request into one record batch, which the broker refuses (MESSAGE_TOO_LARGE,
+ * not retriable) beyond max.message.bytes (1 MiB by default).
+ */
+export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: OutgoingRecord[]): Promise<RecordMetadata[]> {
+  const metadata: RecordMetadata[] = [];
+  let chunk = new Map<string, Message[]>();
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.size === 0) return;
+    const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
+    chunk = new Map();
+    bytes = 0;
+    metadata.push(...(await sender.sendBatch({ acks: -1, topicMessages })));
+  };
+  for (const r of records) {
+    const value = r.value === null ? null : JSON.stringify(r.value);
+    const size = (value === null ? 0 : Buffer.byteLength(value)) + (r.key?.length ?? 0);
+    if (bytes > 0 && bytes + size > REQUEST_BYTES) await flush();
+    const messages = chunk.get(r.topic) ?? [];
+    messages.push({ key: r.key, value, headers: r.headers });
+    chunk.set(r.topic, messages);
+    bytes += size;
+  }
+  await flush();
+  return metadata;
 }

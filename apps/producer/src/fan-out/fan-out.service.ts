@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
-import { invalidEvent, KafkaProducer, type OutgoingRecord } from '@app/kafka';
+import { invalidEvent, KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
@@ -14,7 +14,8 @@ const RECORDS_PER_SEND = 2_000;
  * event → match → job: reads each source record, asks the filter service which
  * subscriptions want it and writes one delivery job per match; records that
  * cannot be read go to the invalid topic with the reason. Resolves once every
- * record of the batch has its jobs (or its invalid record) durably in Kafka.
+ * record of the batch has its jobs (or its invalid record) durably in Kafka
+ * (or, given a transaction's writer, written in that transaction).
  */
 @Injectable()
 export class FanOutService {
@@ -29,7 +30,7 @@ export class FanOutService {
     this.topics = gatewayTopics(config);
   }
 
-  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>): Promise<void> {
+  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer): Promise<void> {
     // Read-your-writes across instances: every subscription written before this batch was read is applied.
     await this.registry.catchUp();
     const now = new Date();
@@ -50,11 +51,11 @@ export class FanOutService {
         }
       }
       if (records.length >= RECORDS_PER_SEND) {
-        await this.producer.send(records);
+        await writer.send(records);
         records = [];
       }
     }
-    await this.producer.send(records);
+    await writer.send(records);
     if (invalid > 0) this.logger.warn(`${invalid} invalid event(s) from ${batch.topic}[${batch.partition}] sent to ${this.topics.invalid}`);
   }
 }
