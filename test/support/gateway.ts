@@ -55,6 +55,11 @@ export class Gateway {
     this.producer = await startProducerApp(this.config);
   }
 
+  async restartDelivery(): Promise<void> {
+    await this.delivery?.close();
+    this.delivery = await startDeliveryApp(this.config);
+  }
+
   async apiUrl(path: string): Promise<string> {
     return `${(await this.producer!.getUrl()).replace('[::1]', '127.0.0.1')}${path}`;
   }
@@ -71,6 +76,8 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.producer?.close(), this.delivery?.close()]);
+    const apps = [this.producer, this.delivery];
+    this.producer = this.delivery = undefined;
+    await Promise.all(apps.map(async (app) => app?.close()));
   }
 }

@@ -23,6 +23,15 @@ export class Receiver {
   private readonly behaviours = new Map<string, Behaviour>();
   private server?: Server;
   private listeners: (() => void)[] = [];
+  private readonly taps: ((request: ReceivedRequest) => void)[] = [];
+
+  /** `keep: false` keeps no request (load tests): watch them with `tap`. */
+  constructor(private readonly keep = true) {}
+
+  /** Calls `fn` with every request as it arrives. */
+  tap(fn: (request: ReceivedRequest) => void): void {
+    this.taps.push(fn);
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -30,7 +39,9 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '/';
-        this.requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+        const request = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        if (this.keep) this.requests.push(request);
+        for (const t of this.taps) t(request);
         for (const l of this.listeners) l();
         const b = this.behaviours.get(path) ?? {};
         const nth = this.requests.filter((r) => r.path === path).length - 1;

@@ -1,0 +1,83 @@
+import { gatewayTopics, loadConfig } from '@app/config';
+import type { DeadLetter, DeliveryJob } from '@app/contracts';
+import { type AccountingReport, Ledger, publishReport } from './accounting.js';
+import { testKafka, TopicReader } from './kafka.js';
+import { LoadGenerator, loadSubscriptions } from './load.js';
+import { Receiver } from './receiver.js';
+
+export interface LoadRunOptions {
+  subscriptions: number;
+  perSecond: number;
+  /** Receiver answer delay per request, so attempts are in flight when a fault hits. */
+  receiverDelayMs?: number;
+}
+
+/**
+ * One accounted load run against a gateway configured by `env`: a receiver on 127.0.0.1
+ * with one path per subscription, the load generator, and readers of the dead-letter and
+ * deliveries topics feeding the ledger. `finish` waits until every pair is accounted for,
+ * stops the gateway (its in-flight work drains), reads the deliveries topic to its end and
+ * publishes the report.
+ */
+export class LoadRun {
+  readonly receiver = new Receiver(false);
+  readonly ledger: Ledger;
+  private readonly kafka = testKafka();
+  private readonly bySubscriptionPath = new Map<string, string>();
+  private readonly dlq: TopicReader;
+  private readonly jobs: TopicReader;
+  private load?: LoadGenerator;
+
+  constructor(
+    readonly scenario: string,
+    readonly env: Record<string, string>,
+    private readonly options: LoadRunOptions,
+  ) {
+    const config = loadConfig(env);
+    const topics = gatewayTopics(config);
+    this.source = config.source.topics[0]!;
+    this.ledger = new Ledger(scenario, (path) => this.bySubscriptionPath.get(path));
+    this.receiver.tap((r) => this.ledger.receive(r));
+    this.dlq = new TopicReader(this.kafka, topics.dlq, (r) => this.ledger.deadLetter(r.value as DeadLetter));
+    this.jobs = new TopicReader(this.kafka, topics.deliveries, (r) => this.ledger.job(r.value as DeliveryJob));
+  }
+
+  private readonly source: string;
+
+  /** Starts the receiver (before the gateway, so its URL can be subscribed). */
+  async prepare(): Promise<void> {
+    await this.receiver.start();
+    for (let i = 0; i < this.options.subscriptions; i++) this.receiver.behave(`/s/${i}`, { delayMs: this.options.receiverDelayMs ?? 0 });
+  }
+
+  /** Subscribes through the gateway's API and starts the load. */
+  async begin(apiUrl: string): Promise<void> {
+    for (const [path, id] of await loadSubscriptions(apiUrl, this.receiver, this.options.subscriptions)) this.bySubscriptionPath.set(path, id);
+    await Promise.all([this.dlq.start(), this.jobs.start()]);
+    const ids = [...this.bySubscriptionPath.values()];
+    this.load = await new LoadGenerator(this.kafka, this.source, this.ledger, () => ids, { perSecond: this.options.perSecond }).start();
+    this.ledger.mark('load started');
+  }
+
+  /** Resolves once `count` events have been published. */
+  async untilPublished(count: number): Promise<void> {
+    while ((this.load?.published ?? 0) < count) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Stops the load, waits until every pair is received or dead-lettered, stops the gateway and reports. */
+  async finish(stopGateway: () => Promise<void>, timeoutMs = 180_000): Promise<AccountingReport> {
+    await this.load?.stop();
+    this.ledger.mark('load stopped');
+    const deadline = Date.now() + timeoutMs;
+    while (this.ledger.outstanding > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    this.ledger.mark('everything accounted for');
+    await stopGateway();
+    await this.jobs.waitCaughtUp();
+    await this.dlq.waitCaughtUp();
+    const report = this.ledger.report();
+    publishReport(report);
+    await Promise.all([this.dlq.stop(), this.jobs.stop()]);
+    await this.receiver.stop();
+    return report;
+  }
+}

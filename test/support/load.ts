@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { API_TOKEN } from './gateway.js';
+import type { Ledger } from './accounting.js';
+import type { Receiver } from './receiver.js';
+
+export const LOAD_EVENT_TYPE = 'load.event';
+
+/**
+ * Publishes source events at a steady rate, each owed to every subscription of the run
+ * (the fan-out), and tells the ledger what each is owed. The publisher is
+ * idempotent and retries without limit, so a broker outage delays events but loses none.
+ */
+export class LoadGenerator {
+  private readonly producer: Producer;
+  private readonly run = randomBytes(3).toString('hex');
+  private stopped = false;
+  private done?: Promise<void>;
+  private sent = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly ledger: Ledger,
+    private readonly subscriptionIds: () => readonly string[],
+    private readonly options: { perSecond: number; keys?: number; padBytes?: number },
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+  }
+
+  get published(): number {
+    return this.sent;
+  }
+
+  async start(): Promise<this> {
+    await this.producer.connect();
+    this.done = this.loop();
+    return this;
+  }
+
+  /** Publishes `count` events at once (a backlog), then resolves. */
+  async burst(count: number): Promise<void> {
+    await this.publish(count);
+  }
+
+  /** Stops publishing; resolves when the last send was acknowledged. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+    await this.producer.disconnect();
+  }
+
+  private async loop(): Promise<void> {
+    const tickMs = 100;
+    const started = Date.now();
+    while (!this.stopped) {
+      const due = Math.floor(((Date.now() - started) / 1000) * this.options.perSecond) - this.sent;
+      if (due > 0) await this.publish(due);
+      await new Promise((r) => setTimeout(r, tickMs));
+    }
+  }
+
+  private async publish(count: number): Promise<void> {
+    const pad = 'x'.repeat(this.options.padBytes ?? 64);
+    const keys = this.options.keys ?? 64;
+    const events = Array.from({ length: count }, (_, i) => {
+      const n = this.sent + i;
+      return { id: `ev-${this.run}-${n}`, type: LOAD_EVENT_TYPE, data: { eid: `ev-${this.run}-${n}`, n, pad } };
+    });
+    this.sent += count;
+    // Owed before they are sent: a webhook may arrive before the acknowledgement does. A send
+    // does not fail (it retries without limit); if it threw, the run fails with it.
+    const subscriptions = this.subscriptionIds();
+    for (const e of events) this.ledger.expect(e.id, subscriptions);
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: events.map((e) => ({ key: `k${e.data.n % keys}`, value: JSON.stringify(e) })),
+    });
+  }
+}
+
+/** Creates `count` subscriptions to the load events, each at its own receiver path `/s/<i>`; returns path → id. */
+export async function loadSubscriptions(apiUrl: string, receiver: Receiver, count: number, extra: Record<string, unknown> = {}): Promise<Map<string, string>> {
+  const byPath = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const path = `/s/${i}`;
+    const res = await fetch(`${apiUrl}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url(path), events: [LOAD_EVENT_TYPE], retry: { schedule: [1, 1, 5, 5, 5] }, ...extra }),
+    });
+    if (res.status !== 201) throw new Error(`creating a subscription: ${res.status} ${await res.text()}`);
+    byPath.set(path, ((await res.json()) as { id: string }).id);
+  }
+  return byPath;
+}
