@@ -1,3 +1,4 @@
+import type { Kafka } from 'kafkajs';
 import { gatewayTopics, loadConfig } from '@app/config';
 import type { DeadLetter, DeliveryJob } from '@app/contracts';
 import { type AccountingReport, Ledger, publishReport } from './accounting.js';
@@ -22,7 +23,7 @@ export interface LoadRunOptions {
 export class LoadRun {
   readonly receiver = new Receiver(false);
   readonly ledger: Ledger;
-  private readonly kafka = testKafka();
+  private readonly kafka: Kafka;
   private readonly bySubscriptionPath = new Map<string, string>();
   private readonly dlq: TopicReader;
   private readonly jobs: TopicReader;
@@ -34,6 +35,7 @@ export class LoadRun {
     private readonly options: LoadRunOptions,
   ) {
     const config = loadConfig(env);
+    this.kafka = testKafka(config.kafka.brokers);
     const topics = gatewayTopics(config);
     this.source = config.source.topics[0]!;
     this.ledger = new Ledger(scenario, (path) => this.bySubscriptionPath.get(path));

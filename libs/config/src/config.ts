@@ -40,6 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       topicPrefix: v.topicPrefix,
       partitions: v.topicPartitions,
       replicationFactor: v.topicReplicationFactor,
+      sessionTimeoutMs: v.kafkaSessionTimeoutMs,
     },
     source: {
       topics: v.sourceTopics,

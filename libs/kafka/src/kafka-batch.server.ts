@@ -33,6 +33,14 @@ export interface KafkaBatchServerOptions {
   onConsuming?: (consuming: boolean) => void;
 }
 
+/** A partition's pipelined work: what was handed out and finished, and the offset last committed. */
+interface TrackedPartition {
+  topic: string;
+  partition: number;
+  tracker: OffsetTracker;
+  committed?: bigint;
+}
+
 /** How often completed offsets of pipelined work are committed. */
 const COMMIT_INTERVAL_MS = 100;
 /** How long close() waits for pipelined work in flight. */
@@ -87,7 +95,7 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
 export class KafkaBatchServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(KafkaBatchServer.name);
   private consumer?: Consumer;
-  private trackers = new Map<string, { topic: string; partition: number; tracker: OffsetTracker; committed?: bigint }>();
+  private trackers = new Map<string, TrackedPartition>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
@@ -160,11 +168,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
+      // kafkajs rejoins right after this event (eager rebalancing, no revoke callback): commit the work
+      // finished so far while the group still accepts this generation's commits, so that partitions
+      // moving to another instance hand over no finished work. Attempts still in flight on them may
+      // be done again by the new owner.
+      consumer.on(consumer.events.REBALANCING, () => void this.commitCompleted());
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        // A new generation reads from the committed offsets again: start the trackers afresh.
-        this.trackers = new Map();
-        const held = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`));
-        void this.transactions?.retain(new Set(held));
+        const held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
+        this.keepTrackers(consumer, held);
+        void this.transactions?.retain(held);
         this.options.onConsuming?.(true);
         resolve();
       });
@@ -181,6 +193,29 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       eachBatch: (payload) => this.handleBatch(patternByTopic.get(payload.batch.topic) ?? '', payload),
     });
     await joined;
+  }
+
+  /**
+   * A new generation reads from the committed offsets again. A partition this process keeps
+   * keeps its tracker and reads on after the last record it handed out: work in flight is
+   * committed when it finishes instead of being done a second time (a rebalance, e.g. another
+   * instance's rolling restart, costs no duplicate). Trackers of partitions gone elsewhere are
+   * dropped; their work in flight may be repeated by the new owner.
+   */
+  private keepTrackers(consumer: Consumer, held: Set<string>): void {
+    const kept = new Map<string, TrackedPartition>();
+    let handedOver = 0;
+    for (const [key, entry] of this.trackers) {
+      const last = entry.tracker.lastAdded;
+      if (!held.has(key) || last === undefined) {
+        handedOver += entry.tracker.pending;
+        continue;
+      }
+      kept.set(key, entry);
+      consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (last + 1n).toString() });
+    }
+    this.trackers = kept;
+    if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
   }
 
   private async handleBatch(pattern: string, payload: EachBatchPayload): Promise<void> {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners, type Producer, type Transaction } from 'kafkajs';
 import { type OutgoingRecord, PRODUCER_RETRY, type RecordWriter, sendRecords } from './kafka-producer.js';
 
 /** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
@@ -91,7 +91,14 @@ export class PartitionTransactions {
   }
 
   private async connect(transactionalId: string): Promise<Producer> {
-    const producer = this.kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: PRODUCER_RETRY });
+    const producer = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: PRODUCER_RETRY,
+    });
     await producer.connect();
     return producer;
   }

@@ -30,7 +30,12 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   app.enableShutdownHooks();
   spec.configure?.(app);
   const readiness = app.get(Readiness);
-  const consumer = new KafkaBatchServer({ ...spec.consumer, kafka: app.get<Kafka>(KAFKA_CLIENT), onConsuming: (c) => readiness.markConsuming(c) });
+  const consumer = new KafkaBatchServer({
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    ...spec.consumer,
+    kafka: app.get<Kafka>(KAFKA_CLIENT),
+    onConsuming: (c) => readiness.markConsuming(c),
+  });
   app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
