@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { BROKERS } from './broker.js';
 
-export const testKafka = (brokers = BROKERS) => new Kafka({ clientId: 'e2e', brokers, logLevel: logLevel.ERROR });
+export const testKafka = (brokers = BROKERS, level = logLevel.ERROR) => new Kafka({ clientId: 'e2e', brokers, logLevel: level });
 
 export interface ReadRecord {
   key: string | null;

@@ -5,7 +5,8 @@ import { invalidEvent, KafkaProducer, type OutgoingRecord, type RecordWriter } f
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
-import { fanOut } from './fan-out.js';
+import type { BodyFormat, DeliveryJob, GatewayEvent } from '@app/contracts';
+import { fanOut, type SourcePosition } from './fan-out.js';
 
 /** Records written per produce request while a batch fans out. */
 const RECORDS_PER_SEND = 2_000;
@@ -41,14 +42,12 @@ export class FanOutService {
     let invalid = 0;
     for (const message of batch.messages) {
       const read = readEvent(message, batch.topic, options);
-      if (!read.ok) {
+      const jobs = read.ok ? this.jobsFor(read.event, { topic: batch.topic, partition: batch.partition, offset: message.offset }, now, callbackFormat) : read;
+      if (!jobs.ok) {
         invalid++;
-        records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
+        records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, jobs.reason, now) });
       } else {
-        const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        for (const job of fanOut(read.event, this.registry.match(read.event), position, now, callbackFormat)) {
-          records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
-        }
+        for (const job of jobs.jobs) records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
       }
       if (records.length >= RECORDS_PER_SEND) {
         await writer.send(records);
@@ -57,5 +56,18 @@ export class FanOutService {
     }
     await writer.send(records);
     if (invalid > 0) this.logger.warn(`${invalid} invalid event(s) from ${batch.topic}[${batch.partition}] sent to ${this.topics.invalid}`);
+  }
+
+  /**
+   * The event's jobs. Matching and rendering are pure, so an event they throw on would throw on
+   * every retry and block its partition: it goes to the invalid topic instead.
+   */
+  private jobsFor(event: GatewayEvent, position: SourcePosition, now: Date, callbackFormat: BodyFormat | undefined): { ok: true; jobs: DeliveryJob[] } | { ok: false; reason: string } {
+    try {
+      return { ok: true, jobs: fanOut(event, this.registry.match(event), position, now, callbackFormat) };
+    } catch (err) {
+      this.logger.error(`event ${event.id} from ${position.topic}[${position.partition}]@${position.offset} could not be fanned out: ${(err as Error).message}`);
+      return { ok: false, reason: `could not be fanned out: ${(err as Error).message}` };
+    }
   }
 }
