@@ -1,6 +1,6 @@
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Logger } from '@nestjs/common';
-import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { type Batch, type Consumer, type EachBatchPayload, type Kafka, KafkaJSError } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -39,6 +39,17 @@ interface TrackedPartition {
   partition: number;
   tracker: OffsetTracker;
   committed?: bigint;
+}
+
+/**
+ * A batch that failed is read again: kafkajs retries it, then restarts the consumer, but only
+ * for retriable errors. A non-retriable Kafka error from a handler's write (a fenced producer,
+ * OUT_OF_ORDER_SEQUENCE_NUMBER after a broker failover) would stop the consumer for good, so it
+ * is passed on as retriable; other errors (a rebalance) keep their type.
+ */
+function retriable(err: unknown): unknown {
+  if ((err as { retriable?: boolean }).retriable !== false) return err;
+  return new KafkaJSError(`${(err as Error).message} (the batch is read again)`, { retriable: true });
 }
 
 /** How often completed offsets of pipelined work are committed. */
@@ -235,6 +246,8 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     try {
       if (this.transactions) return await this.handleInTransaction(this.transactions, payload, context, run);
       await run(payload.batch);
+    } catch (err) {
+      throw retriable(err);
     } finally {
       clearInterval(heartbeat);
       this.runningBatches--;

@@ -22,14 +22,24 @@ const MAX_LINGER_RECORDS = 1_000;
 /** An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage. */
 export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 };
 
+/**
+ * Errors after which kafkajs' idempotent producer stays out of step with the broker for good
+ * (it does not bump its epoch as the Java client does; tulios/kafkajs#598): seen on a broker failover.
+ */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
 export class KafkaProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
+  constructor(private readonly kafka: Kafka) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -75,9 +85,23 @@ export class KafkaProducer {
     }
   }
 
-  /** Writes the records (see `sendRecords`) and returns their metadata. */
-  send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
-    return sendRecords(this.producer, records);
+  /**
+   * Writes the records (see `sendRecords`) and returns their metadata. When the producer lost its
+   * idempotence state, a new one (a new producer id) takes over and the error goes to the caller,
+   * who writes again: at least once, the records may be written twice.
+   */
+  async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
+    const producer = this.producer;
+    try {
+      return await sendRecords(producer, records);
+    } catch (err) {
+      if (PRODUCER_STATE_LOST.has((err as { type?: string }).type ?? '') && producer === this.producer) {
+        this.producer = this.create();
+        await this.producer.connect();
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
   }
 }
 

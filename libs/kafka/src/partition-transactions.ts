@@ -56,9 +56,12 @@ export class PartitionTransactions {
       await this.drop(key);
       throw err;
     }
+    let ended = false;
     const fail = async (err: unknown): Promise<never> => {
-      // A fenced or failed producer is not used again: the next batch initialises a new one.
-      await txn.abort().catch(() => undefined);
+      // A fenced or failed producer (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after a leader change: kafkajs
+      // does not recover an idempotent producer from it) is not used again; the next batch initialises a new one.
+      if (!ended) await txn.abort().catch(() => undefined);
+      ended = true;
       await this.drop(key);
       throw err;
     };
@@ -70,11 +73,16 @@ export class PartitionTransactions {
         try {
           await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
           await txn.commit();
+          ended = true;
         } catch (err) {
           await fail(err);
         }
       },
-      abort: () => txn.abort().catch(fail),
+      abort: async () => {
+        if (ended) return;
+        await txn.abort().catch(fail);
+        ended = true;
+      },
     };
   }
 
