@@ -87,10 +87,29 @@ start_node() {
   csay "node $NODE: started pid $(launch) on $HOST:$KAFKA_PORT"
 }
 
-# Waits until node N answers with a loaded group coordinator.
+# Waits until node N answers with a loaded group coordinator. The ports are in Linux's ephemeral
+# range (32768-60999): a client connection may hold one for a moment, and the JVM then dies with
+# "Address already in use"; it is started again, up to three times.
 wait_node() {
   use_node "$1"
-  wait_ready "$(our_pid || true)"
+  local tries=0 pid start=$SECONDS
+  while :; do
+    pid="$(our_pid || true)"
+    if [[ -z "$pid" ]]; then
+      if grep -q 'Address already in use' "$SERVER_LOG" 2>/dev/null && (( tries < 3 )); then
+        tries=$(( tries + 1 ))
+        csay "node $NODE: its port was taken, starting it again ($tries/3)"
+        : >"$SERVER_LOG"
+        start_node "$1"
+        continue
+      fi
+      show_log_tail
+      die "node $NODE exited during start-up (logs in $LOGS_DIR)"
+    fi
+    if probe --timeout-ms 2000; then return 0; fi
+    (( SECONDS - start < KAFKA_READY_TIMEOUT )) || die "node $NODE not ready after ${KAFKA_READY_TIMEOUT}s (last probe: $PROBE_MSG)"
+    sleep 1
+  done
 }
 
 stop_node() { # stop_node N SIGNAL

@@ -74,7 +74,7 @@ case "$cmd" in
     build
     say "chaos tests (kill -9, broker failures; real Kafka, real HTTP on 127.0.0.1)"
     node --experimental-vm-modules --disable-warning=ExperimentalWarning --disable-warning=TimeoutNegativeWarning \
-      node_modules/jest/bin/jest.js --selectProjects chaos --runInBand "$@"
+      node_modules/jest/bin/jest.js --selectProjects chaos --runInBand --forceExit "$@"
     ;;
   build)
     ensure_node

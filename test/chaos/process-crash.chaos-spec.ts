@@ -23,6 +23,11 @@ function fleet(scenario: string, env: Record<string, string>, instances: number)
 }
 
 describe('process crashes and restarts under steady load', () => {
+  // A failed run leaves nothing behind: its app processes, load, readers and receiver.
+  afterEach(async () => {
+    await AppProcess.killAll();
+    await LoadRun.closeAll();
+  });
   // The crashed instance's partitions are handed over after the session timeout: the broker's minimum keeps runs short.
   const env = (name: string) => testEnv(name, { TOPIC_PARTITIONS: '6', RETRY_TIERS: '1s,5s', KAFKA_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'log' });
 

@@ -36,8 +36,10 @@ export interface AccountingReport {
   splitIds: number;
   /** Receipts for pairs nobody expected (must be 0). */
   unexpected: number;
-  /** Pairs with more than one delivery job on webhooks.deliveries (producer-side duplicates), when jobs were read. */
+  /** Pairs with more than one delivery job on webhooks.deliveries (producer-side duplicates), when jobs were read; events the load generator had to publish again are not counted. */
   duplicateJobs?: number;
+  /** Events the load generator published a second time (its producer failed; they may be in the source twice). */
+  republished: number;
   /** Duplicates counted by the mark (kill, restart) that came last before the duplicate receipt. */
   duplicateWindows: Record<string, number>;
 }
@@ -56,6 +58,7 @@ export class Ledger {
   private published = 0;
   private unexpected = 0;
   private jobsRead = false;
+  private readonly republishedEvents = new Set<string>();
 
   constructor(
     readonly scenario: string,
@@ -67,6 +70,11 @@ export class Ledger {
   expect(eventId: string, subscriptionIds: readonly string[]): void {
     this.published++;
     for (const s of subscriptionIds) this.pairs.set(pairKey(eventId, s), { webhookIds: new Set(), receipts: [], deadLettered: false, jobs: 0 });
+  }
+
+  /** Events sent again after a failed send: they may be in the source twice, so their jobs too. */
+  republished(eventIds: string[]): void {
+    for (const id of eventIds) this.republishedEvents.add(id);
   }
 
   mark(label: string): void {
@@ -127,16 +135,17 @@ export class Ledger {
       duplicates: 0,
       splitIds: 0,
       unexpected: this.unexpected,
+      republished: this.republishedEvents.size,
       duplicateWindows: {},
     };
     const marks = [...this.marks].sort((a, b) => a.at - b.at);
     let duplicateJobs = 0;
-    for (const p of this.pairs.values()) {
+    for (const [key, p] of this.pairs) {
       if (p.receipts.length > 0) r.delivered++;
       else if (p.deadLettered) r.deadLettered++;
       else r.lost++;
       if (p.webhookIds.size > 1) r.splitIds++;
-      if (p.jobs > 1) duplicateJobs++;
+      if (p.jobs > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
       const receipts = [...p.receipts].sort((a, b) => a - b);
       for (const at of receipts.slice(1)) {
         r.duplicates++;
@@ -161,6 +170,7 @@ export function publishReport(report: AccountingReport): void {
     `  delivered ${report.delivered}, dead-lettered ${report.deadLettered}, lost ${report.lost}`,
     `  duplicates ${report.duplicates}${windows.length ? ` (${windows.join('; ')})` : ''}, split webhook-ids ${report.splitIds}, unexpected ${report.unexpected}`,
     ...(report.duplicateJobs === undefined ? [] : [`  duplicate delivery jobs (producer side) ${report.duplicateJobs}`]),
+    ...(report.republished ? [`  events the load generator had to publish again (its producer failed) ${report.republished}`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

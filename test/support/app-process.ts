@@ -14,6 +14,8 @@ export type AppName = 'producer' | 'delivery';
  * goes to .cache/chaos-logs/<label>.log.
  */
 export class AppProcess {
+  /** Every app process started and not yet ended, for the clean-up of a failed test. */
+  private static readonly alive = new Set<AppProcess>();
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private starts = 0;
@@ -41,7 +43,13 @@ export class AppProcess {
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    AppProcess.alive.add(this);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        AppProcess.alive.delete(this);
+        resolve();
+      }),
+    );
     await this.waitReady(child);
     return this;
   }
@@ -52,6 +60,11 @@ export class AppProcess {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Kills every app process still running (a test that failed half-way). */
+  static async killAll(): Promise<void> {
+    await Promise.all([...AppProcess.alive].map((a) => a.stop('SIGKILL')));
   }
 
   /** Sends `signal` (SIGKILL: kill -9; SIGTERM: graceful stop) and waits for the process to end. */

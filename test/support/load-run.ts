@@ -28,6 +28,13 @@ export class LoadRun {
   private readonly dlq: TopicReader;
   private readonly jobs: TopicReader;
   private load?: LoadGenerator;
+  private closed = false;
+  private static readonly open = new Set<LoadRun>();
+
+  /** Closes every run not finished (a test that failed half-way). */
+  static async closeAll(): Promise<void> {
+    await Promise.all([...LoadRun.open].map((r) => r.close()));
+  }
 
   constructor(
     readonly scenario: string,
@@ -49,6 +56,7 @@ export class LoadRun {
 
   /** Starts the receiver (before the gateway, so its URL can be subscribed). */
   async prepare(): Promise<void> {
+    LoadRun.open.add(this);
     await this.receiver.start();
     for (let i = 0; i < this.options.subscriptions; i++) this.receiver.behave(`/s/${i}`, { delayMs: this.options.receiverDelayMs ?? 0 });
   }
@@ -79,8 +87,16 @@ export class LoadRun {
     await this.dlq.waitCaughtUp();
     const report = this.ledger.report();
     publishReport(report);
-    await Promise.all([this.dlq.stop(), this.jobs.stop()]);
-    await this.receiver.stop();
+    await this.close();
     return report;
   }
+
+  /** Stops the load, the readers and the receiver (also after a failure half-way). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    LoadRun.open.delete(this);
+    await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), this.receiver.stop()]);
+  }
+
 }

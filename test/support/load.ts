@@ -12,20 +12,24 @@ export const LOAD_EVENT_TYPE = 'load.event';
  * idempotent and retries without limit, so a broker outage delays events but loses none.
  */
 export class LoadGenerator {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly run = randomBytes(3).toString('hex');
   private stopped = false;
   private done?: Promise<void>;
   private sent = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly ledger: Ledger,
     private readonly subscriptionIds: () => readonly string[],
     private readonly options: { perSecond: number; keys?: number; padBytes?: number },
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -50,6 +54,7 @@ export class LoadGenerator {
 
   /** Stops publishing; resolves when the last send was acknowledged. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     await this.done;
     await this.producer.disconnect();
@@ -77,11 +82,23 @@ export class LoadGenerator {
     // does not fail (it retries without limit); if it threw, the run fails with it.
     const subscriptions = this.subscriptionIds();
     for (const e of events) this.ledger.expect(e.id, subscriptions);
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: events.map((e) => ({ key: `k${e.data.n % keys}`, value: JSON.stringify(e) })),
-    });
+    const messages = events.map((e) => ({ key: `k${e.data.n % keys}`, value: JSON.stringify(e) }));
+    for (;;) {
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, messages });
+        return;
+      } catch (err) {
+        // kafkajs' idempotent producer does not recover from OUT_OF_ORDER_SEQUENCE_NUMBER after a
+        // broker failover (tulios/kafkajs#598). Like any publishing service, the generator starts a
+        // new producer and sends again: some of these events may then be in the source twice.
+        this.ledger.republished(events.map((e) => e.id));
+        const old = this.producer;
+        this.producer = this.create();
+        await old.disconnect().catch(() => undefined);
+        await this.producer.connect();
+        if ((err as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER') throw err;
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Logger } from '@nestjs/common';
-import { type Batch, type Consumer, type EachBatchPayload, type Kafka, KafkaJSError } from 'kafkajs';
+import kafkajs, { type Batch, type Consumer, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -49,7 +49,8 @@ interface TrackedPartition {
  */
 function retriable(err: unknown): unknown {
   if ((err as { retriable?: boolean }).retriable !== false) return err;
-  return new KafkaJSError(`${(err as Error).message} (the batch is read again)`, { retriable: true });
+  // kafkajs is CommonJS and spreads its errors into its exports: ESM sees them on the default export only.
+  return new kafkajs.KafkaJSError(`${(err as Error).message} (the batch is read again)`, { retriable: true });
 }
 
 /** How often completed offsets of pipelined work are committed. */
