@@ -87,28 +87,33 @@ start_node() {
   csay "node $NODE: started pid $(launch) on $HOST:$KAFKA_PORT"
 }
 
-# Waits until node N answers with a loaded group coordinator. The ports are in Linux's ephemeral
-# range (32768-60999): a client connection may hold one for a moment, and the JVM then dies with
-# "Address already in use"; it is started again, up to three times.
-wait_node() {
-  use_node "$1"
-  local tries=0 pid start=$SECONDS
+# Waits until nodes $@ answer with a loaded group coordinator (which needs all three). The ports are
+# in Linux's ephemeral range (32768-60999): a client socket (another node connecting to a node that
+# is not listening yet can even connect to itself over loopback) or another program's listener may
+# hold one for a while, and the node's JVM then dies with "Address already in use". Such a node is
+# started again every 3 s, ten times at most, while the others keep waiting for it.
+wait_nodes() {
+  local start=$SECONDS n pid ready tries
+  declare -A restarts=()
   while :; do
-    pid="$(our_pid || true)"
-    if [[ -z "$pid" ]]; then
-      if grep -q 'Address already in use' "$SERVER_LOG" 2>/dev/null && (( tries < 3 )); then
-        tries=$(( tries + 1 ))
-        csay "node $NODE: its port was taken, starting it again ($tries/3)"
+    ready=0
+    for n in "$@"; do
+      use_node "$n"
+      pid="$(our_pid || true)"
+      if [[ -z "$pid" ]]; then
+        tries=${restarts[$n]:-0}
+        grep -q 'Address already in use' "$SERVER_LOG" 2>/dev/null && (( tries < 10 )) || { show_log_tail; die "node $n exited during start-up (logs in $LOGS_DIR)"; }
+        restarts[$n]=$(( tries + 1 ))
+        csay "node $n: its port was taken, starting it again ($(( tries + 1 ))/10)"
         : >"$SERVER_LOG"
-        start_node "$1"
-        continue
+        start_node "$n"
+      elif probe --timeout-ms 2000; then
+        ready=$(( ready + 1 ))
       fi
-      show_log_tail
-      die "node $NODE exited during start-up (logs in $LOGS_DIR)"
-    fi
-    if probe --timeout-ms 2000; then return 0; fi
-    (( SECONDS - start < KAFKA_READY_TIMEOUT )) || die "node $NODE not ready after ${KAFKA_READY_TIMEOUT}s (last probe: $PROBE_MSG)"
-    sleep 1
+    done
+    (( ready == $# )) && return 0
+    (( SECONDS - start < KAFKA_READY_TIMEOUT )) || die "nodes $* not ready after ${KAFKA_READY_TIMEOUT}s (last probe: $PROBE_MSG)"
+    sleep 3
   done
 }
 
@@ -137,7 +142,7 @@ cluster_main() {
       ensure_libs
       # All three first: the controllers need a quorum before any broker is ready.
       for n in $(seq 1 $NODES); do start_node "$n"; done
-      for n in $(seq 1 $NODES); do wait_node "$n"; done
+      wait_nodes $(seq 1 $NODES)
       csay "ready: $(brokers)" ;;
     down)
       for n in $(seq 1 $NODES); do stop_node "$n" TERM; done
@@ -148,7 +153,7 @@ cluster_main() {
       check_node
       find_java
       start_node "${1:?node}"
-      wait_node "$1"
+      wait_nodes "$1"
       csay "node $1: ready" ;;
     brokers) brokers ;;
     *) sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;

@@ -193,8 +193,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         resolve();
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        // kafkajs restarts the consumer after a retriable crash; otherwise it is gone.
-        if (!payload.restart) this.options.onConsuming?.(false);
+        // kafkajs restarts the consumer after a retriable crash (e.g. a topic just created on a
+        // multi-broker cluster, not yet known to every broker): start-up goes on waiting for the join.
+        if (payload.restart) return;
+        this.options.onConsuming?.(false);
         reject(payload.error);
       });
     });
@@ -308,7 +310,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const lastAdded = entry?.tracker.lastAdded;
     // An offset at or below the last one handed out means the partition was read again from its
     // last commit (a rebalance, a rewind): start a fresh tracker; late completions of the old work go to the old one.
-    if (!entry || (lastAdded !== undefined && at <= lastAdded)) this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    if (!entry || (lastAdded !== undefined && at <= lastAdded)) {
+      if (lastAdded !== undefined && at <= lastAdded) this.log.log(`${key} is read again from offset ${at} (handed out up to ${lastAdded}): those records may be attempted again`);
+      this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    }
     const { tracker } = entry;
     tracker.add(at);
     const settled = work.then(

@@ -5,9 +5,11 @@ import { type OutgoingRecord, PRODUCER_RETRY, type RecordWriter, sendRecords } f
 /** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
 export interface PartitionTransaction extends RecordWriter {
   /**
-   * Set when this transaction's producer was just initialised: any transaction that an earlier
-   * owner of the partition had open is now finished (committed or aborted) and that owner is
-   * fenced, so the group's committed offset is final. Records below it were already done.
+   * Set on the first transaction of a partition after each assignment (a rebalance): the group's
+   * committed offset, read once the partition's producer is initialised, so that any transaction
+   * an earlier owner had open is finished and that owner fenced. Records below it were already
+   * done. (After a rebalance kafkajs may also fetch from its own cached offset, which transactional
+   * commits do not update.)
    */
   readonly committedOffset?: bigint;
   /** Commits the records written and the group's offset `nextOffset` for the partition, atomically. */
@@ -31,6 +33,8 @@ export interface PartitionTransaction extends RecordWriter {
 export class PartitionTransactions {
   private readonly log = new Logger(PartitionTransactions.name);
   private readonly producers = new Map<string, Promise<Producer>>();
+  /** Partitions whose committed offset was read since the last assignment. */
+  private readonly checked = new Set<string>();
   private admin?: Promise<Admin>;
 
   constructor(
@@ -65,7 +69,8 @@ export class PartitionTransactions {
       await this.drop(key);
       throw err;
     };
-    const committedOffset = fresh ? await this.committed(topic, partition).catch(fail) : undefined;
+    const committedOffset = fresh || !this.checked.has(key) ? await this.committed(topic, partition).catch(fail) : undefined;
+    this.checked.add(key);
     return {
       committedOffset,
       send: (records: OutgoingRecord[]) => sendRecords(txn, records).catch(fail),
@@ -86,8 +91,9 @@ export class PartitionTransactions {
     };
   }
 
-  /** Closes the producers of partitions this process no longer holds (`keep` lists `topic|partition`). */
+  /** A new assignment: closes the producers of partitions this process no longer holds (`keep` lists `topic|partition`). */
   async retain(keep: Set<string>): Promise<void> {
+    this.checked.clear();
     await Promise.all([...this.producers.keys()].filter((k) => !keep.has(k)).map((k) => this.drop(k)));
   }
 
