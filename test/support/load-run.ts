@@ -14,14 +14,15 @@ export interface LoadRunOptions {
 }
 
 /**
- * One accounted load run against a gateway configured by `env`: a receiver on 127.0.0.1
- * with one path per subscription, the load generator, and readers of the dead-letter and
+ * One accounted load run against a gateway configured by `env`: one receiver on 127.0.0.1
+ * per subscription (each its own origin, path `/s/<i>`), the load generator, and readers of the dead-letter and
  * deliveries topics feeding the ledger. `finish` waits until every pair is accounted for,
  * stops the gateway (its in-flight work drains), reads the deliveries topic to its end and
  * publishes the report.
  */
 export class LoadRun {
-  readonly receiver = new Receiver(false);
+  /** One receiver (one origin) per subscription, like a fleet of subscribers. */
+  readonly receivers: Receiver[];
   readonly ledger: Ledger;
   private readonly kafka: Kafka;
   private readonly bySubscriptionPath = new Map<string, string>();
@@ -47,23 +48,24 @@ export class LoadRun {
     const topics = gatewayTopics(config);
     this.source = config.source.topics[0]!;
     this.ledger = new Ledger(scenario, (path) => this.bySubscriptionPath.get(path));
-    this.receiver.tap((r) => this.ledger.receive(r));
+    this.receivers = Array.from({ length: options.subscriptions }, () => new Receiver(false));
+    for (const receiver of this.receivers) receiver.tap((r) => this.ledger.receive(r));
     this.dlq = new TopicReader(this.kafka, topics.dlq, (r) => this.ledger.deadLetter(r.value as DeadLetter));
     this.jobs = new TopicReader(this.kafka, topics.deliveries, (r) => this.ledger.job(r.value as DeliveryJob));
   }
 
   private readonly source: string;
 
-  /** Starts the receiver (before the gateway, so its URL can be subscribed). */
+  /** Starts the receivers (before the gateway, so their URLs can be subscribed). */
   async prepare(): Promise<void> {
     LoadRun.open.add(this);
-    await this.receiver.start();
-    for (let i = 0; i < this.options.subscriptions; i++) this.receiver.behave(`/s/${i}`, { delayMs: this.options.receiverDelayMs ?? 0 });
+    await Promise.all(this.receivers.map((r) => r.start()));
+    this.receivers.forEach((r, i) => r.behave(`/s/${i}`, { delayMs: this.options.receiverDelayMs ?? 0 }));
   }
 
   /** Subscribes through the gateway's API and starts the load. */
   async begin(apiUrl: string): Promise<void> {
-    for (const [path, id] of await loadSubscriptions(apiUrl, this.receiver, this.options.subscriptions)) this.bySubscriptionPath.set(path, id);
+    for (const [path, id] of await loadSubscriptions(apiUrl, this.receivers)) this.bySubscriptionPath.set(path, id);
     await Promise.all([this.dlq.start(), this.jobs.start()]);
     const ids = [...this.bySubscriptionPath.values()];
     this.load = await new LoadGenerator(this.kafka, this.source, this.ledger, () => ids, { perSecond: this.options.perSecond }).start();
@@ -91,12 +93,12 @@ export class LoadRun {
     return report;
   }
 
-  /** Stops the load, the readers and the receiver (also after a failure half-way). */
+  /** Stops the load, the readers and the receivers (also after a failure half-way). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     LoadRun.open.delete(this);
-    await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), this.receiver.stop()]);
+    await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), ...this.receivers.map((r) => r.stop())]);
   }
 
 }

@@ -102,10 +102,10 @@ export class LoadGenerator {
   }
 }
 
-/** Creates `count` subscriptions to the load events, each at its own receiver path `/s/<i>`; returns path → id. */
-export async function loadSubscriptions(apiUrl: string, receiver: Receiver, count: number, extra: Record<string, unknown> = {}): Promise<Map<string, string>> {
+/** Creates one subscription to the load events per receiver, at path `/s/<i>` of the i-th; returns path → id. */
+export async function loadSubscriptions(apiUrl: string, receivers: readonly Receiver[], extra: Record<string, unknown> = {}): Promise<Map<string, string>> {
   const byPath = new Map<string, string>();
-  for (let i = 0; i < count; i++) {
+  for (const [i, receiver] of receivers.entries()) {
     const path = `/s/${i}`;
     const res = await fetch(`${apiUrl}/v1/subscriptions`, {
       method: 'POST',

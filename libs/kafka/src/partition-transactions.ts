@@ -8,8 +8,8 @@ export interface PartitionTransaction extends RecordWriter {
    * Set on the first transaction of a partition after each assignment (a rebalance): the group's
    * committed offset, read once the partition's producer is initialised, so that any transaction
    * an earlier owner had open is finished and that owner fenced. Records below it were already
-   * done. (After a rebalance kafkajs may also fetch from its own cached offset, which transactional
-   * commits do not update.)
+   * done. (Reading it after every rebalance, not only when the producer is new, is a precaution:
+   * see docs/reliability.md.)
    */
   readonly committedOffset?: bigint;
   /** Commits the records written and the group's offset `nextOffset` for the partition, atomically. */
