@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { RecordingPartitioner, sendRecords } from '@app/kafka';
 import { API_TOKEN } from './gateway.js';
 import type { Ledger } from './accounting.js';
 import type { Receiver } from './receiver.js';
@@ -32,7 +33,7 @@ export class LoadGenerator {
     return this.kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: RecordingPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
     });
   }
@@ -82,10 +83,11 @@ export class LoadGenerator {
     // does not fail (it retries without limit); if it threw, the run fails with it.
     const subscriptions = this.subscriptionIds();
     for (const e of events) this.ledger.expect(e.id, subscriptions);
-    const messages = events.map((e) => ({ key: `k${e.data.n % keys}`, value: JSON.stringify(e) }));
+    const records = events.map((e) => ({ topic: this.topic, key: `k${e.data.n % keys}`, value: e }));
     for (;;) {
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages });
+        // sendRecords checks that every partition answered (kafkajs can drop one on a leader change).
+        await sendRecords(this.producer, records);
         return;
       } catch (err) {
         // kafkajs' idempotent producer does not recover from OUT_OF_ORDER_SEQUENCE_NUMBER after a
@@ -96,7 +98,7 @@ export class LoadGenerator {
         this.producer = this.create();
         await old.disconnect().catch(() => undefined);
         await this.producer.connect();
-        if ((err as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER') throw err;
+        if ((err as { retriable?: boolean; type?: string }).retriable === false && (err as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER') throw err;
       }
     }
   }

@@ -1,4 +1,4 @@
-import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import kafkajs, { type ICustomPartitioner, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface OutgoingRecord {
   topic: string;
@@ -18,6 +18,19 @@ const REQUEST_BYTES = 512 * 1024;
 /** How long `write` waits to gather records from concurrent callers into one request. */
 const LINGER_MS = 2;
 const MAX_LINGER_RECORDS = 1_000;
+
+/** The partition kafkajs' default partitioner chose for each message, to check the produce answer against. */
+const partitionOf = new WeakMap<Message, number>();
+
+/** kafkajs' default partitioner (murmur2 of the key), remembering its choice per message. */
+export const RecordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    partitionOf.set(args.message, partition);
+    return partition;
+  };
+};
 
 /** An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage. */
 export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 };
@@ -42,7 +55,7 @@ export class KafkaProducer {
     return this.kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: RecordingPartitioner,
       retry: PRODUCER_RETRY,
     });
   }
@@ -125,7 +138,9 @@ export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: 
     const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
     chunk = new Map();
     bytes = 0;
-    metadata.push(...(await sender.sendBatch({ acks: -1, topicMessages })));
+    const answer = await sender.sendBatch({ acks: -1, topicMessages });
+    checkEveryPartitionAnswered(topicMessages, answer);
+    metadata.push(...answer);
   };
   for (const r of records) {
     const value = r.value === null ? null : JSON.stringify(r.value);
@@ -138,4 +153,26 @@ export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: 
   }
   await flush();
   return metadata;
+}
+
+/**
+ * kafkajs 2.2.4 can resolve a send without writing some of its records: when a partition's leader
+ * changes during the send, it regroups the partitions by their new leaders but sends again only to
+ * brokers that have not answered yet (producer/sendMessages.js, `brokersWithoutResponse`), so a
+ * partition that moved to a broker which already answered for other partitions is dropped silently.
+ * Seen in the broker-failure chaos runs as delivery jobs missing for some subscriptions. A send whose
+ * answer lacks a partition it had records for fails instead (retriable): the caller writes again.
+ */
+function checkEveryPartitionAnswered(topicMessages: { topic: string; messages: Message[] }[], answer: RecordMetadata[]): void {
+  const answered = new Set(answer.map((m) => `${m.topicName}|${m.partition}`));
+  const missing = new Set<string>();
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const partition = partitionOf.get(message);
+      if (partition !== undefined && !answered.has(`${topic}|${partition}`)) missing.add(`${topic}[${partition}]`);
+    }
+  }
+  if (missing.size > 0) {
+    throw new kafkajs.KafkaJSError(`the broker answered for none of the records sent to ${[...missing].join(', ')} (kafkajs skipped them after a leader change)`, { retriable: true });
+  }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { type Admin, type Kafka, Partitioners, type Producer, type Transaction } from 'kafkajs';
-import { type OutgoingRecord, PRODUCER_RETRY, type RecordWriter, sendRecords } from './kafka-producer.js';
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
+import { type OutgoingRecord, PRODUCER_RETRY, RecordingPartitioner, type RecordWriter, sendRecords } from './kafka-producer.js';
 
 /** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
 export interface PartitionTransaction extends RecordWriter {
@@ -110,7 +110,7 @@ export class PartitionTransactions {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: RecordingPartitioner,
       retry: PRODUCER_RETRY,
     });
     await producer.connect();
