@@ -39,6 +39,8 @@ interface TrackedPartition {
   partition: number;
   tracker: OffsetTracker;
   committed?: bigint;
+  /** Set when failed work rewound the partition: it is to be read again from here. */
+  rereadFrom?: bigint;
 }
 
 /**
@@ -226,7 +228,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         continue;
       }
       kept.set(key, entry);
-      consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (last + 1n).toString() });
+      consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (entry.rereadFrom ?? last + 1n).toString() });
     }
     this.trackers = kept;
     if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
@@ -333,8 +335,17 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (!entry || entry.tracker !== tracker || !this.consumer) return;
     const offset = tracker.committable();
     this.log.error(`work on ${key} failed (${(err as Error).message}); reading again from offset ${offset}`);
-    this.trackers.delete(key);
-    if (offset !== undefined) this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
+    if (offset === undefined) {
+      this.trackers.delete(key);
+      return;
+    }
+    // Until the partition is read again from `offset`, nothing past it may be committed: the batch
+    // being handled goes on tracking later records, and a commit past the failed one followed by a
+    // crash or a rebalance would skip it for good. The placeholder never completes.
+    const blocked = new OffsetTracker();
+    blocked.add(offset);
+    this.trackers.set(key, { topic: entry.topic, partition: entry.partition, tracker: blocked, committed: entry.committed, rereadFrom: offset });
+    this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
   }
 
   private async commitCompleted(): Promise<void> {
