@@ -25,5 +25,14 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
+    // Long fault-injection runs against built apps in processes of their own: npm run test:chaos.
+    {
+      ...common,
+      displayName: 'chaos',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.chaos-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
   ],
 };

@@ -66,6 +66,16 @@ case "$cmd" in
     build
     node scripts/demo.mjs "$@"
     ;;
+  chaos)
+    # The long fault-injection suite (test/chaos): built apps in processes of their own, killed
+    # for real; one file at a time, each run prints its accounting. Extra arguments go to Jest.
+    ensure_node
+    ensure_packages
+    build
+    say "chaos tests (kill -9, broker failures; real Kafka, real HTTP on 127.0.0.1)"
+    node --experimental-vm-modules --disable-warning=ExperimentalWarning --disable-warning=TimeoutNegativeWarning \
+      node_modules/jest/bin/jest.js --selectProjects chaos --runInBand --forceExit "$@"
+    ;;
   build)
     ensure_node
     ensure_packages
@@ -77,7 +87,7 @@ case "$cmd" in
     dirname "$(command -v node)"
     ;;
   *)
-    echo "usage: scripts/run.sh test|demo|build|node-bin" >&2
+    echo "usage: scripts/run.sh test|chaos|demo|build|node-bin" >&2
     exit 2
     ;;
 esac

@@ -8,13 +8,13 @@ import { BROKERS } from './broker.js';
 export const API_TOKEN = 'e2e-token';
 
 /**
- * A configuration of its own per test file: own topics and groups, so files never
- * see each other's records. `{prefix}` in a value stands for the file's topic prefix.
+ * The environment of a gateway of its own per test file: own topics and groups, so files
+ * never see each other's records. `{prefix}` in a value stands for the file's topic prefix.
  */
-export function testConfig(name: string, env: Record<string, string> = {}): GatewayConfig {
+export function testEnv(name: string, env: Record<string, string> = {}): Record<string, string> {
   const prefix = `e2e-${name}-${randomBytes(4).toString('hex')}`;
   const own = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replaceAll('{prefix}', prefix)]));
-  return loadConfig({
+  return {
     KAFKA_BROKERS: BROKERS.join(','),
     TOPIC_PREFIX: prefix,
     TOPIC_PARTITIONS: '3',
@@ -30,7 +30,12 @@ export function testConfig(name: string, env: Record<string, string> = {}): Gate
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
     LOG_LEVEL: 'warn',
     ...own,
-  });
+  };
+}
+
+/** The configuration of `testEnv`, for apps started in the test process. */
+export function testConfig(name: string, env: Record<string, string> = {}): GatewayConfig {
+  return loadConfig(testEnv(name, env));
 }
 
 /** Both gateway apps, started in this process the way their main.ts starts them. */
@@ -78,6 +83,8 @@ export class Gateway {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.producer?.close(), this.delivery?.close()]);
+    const apps = [this.producer, this.delivery];
+    this.producer = this.delivery = undefined;
+    await Promise.all(apps.map(async (app) => app?.close()));
   }
 }

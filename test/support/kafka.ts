@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { BROKERS } from './broker.js';
 
-export const testKafka = () => new Kafka({ clientId: 'e2e', brokers: BROKERS, logLevel: logLevel.ERROR });
+export const testKafka = (brokers = BROKERS, level = logLevel.ERROR) => new Kafka({ clientId: 'e2e', brokers, logLevel: level });
 
 export interface ReadRecord {
   key: string | null;
@@ -42,15 +42,23 @@ export class TopicReader {
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
+    /** Given each record as it is read; then the reader keeps none. */
+    private readonly onRecord?: (record: ReadRecord) => void,
   ) {}
+
+  /** The last offset read per partition, transaction markers included. */
+  private readonly positions = new Map<number, bigint>();
 
   async start(): Promise<this> {
     this.consumer = this.kafka.consumer({ groupId: `e2e-reader-${randomUUID()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => this.positions.set(payload.partition, BigInt(payload.lastOffset)));
     await this.consumer.run({
       eachMessage: async ({ message, partition }) => {
-        this.records.push(toRecord(message, partition));
+        const record = toRecord(message, partition);
+        if (this.onRecord) this.onRecord(record);
+        else this.records.push(record);
       },
     });
     return this;
@@ -63,6 +71,23 @@ export class TopicReader {
       if (found) return found as ReadRecord & { value: T };
       if (Date.now() > deadline) throw new Error(`timed out waiting for a record on ${this.topic}; saw ${this.records.length}`);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits until every record of the topic up to its current end has been read. */
+  async waitCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.topic);
+      const behind = () => ends.filter((e) => BigInt(e.high) > 0n && (this.positions.get(e.partition) ?? -1n) < BigInt(e.high) - 1n);
+      const deadline = Date.now() + timeoutMs;
+      while (behind().length > 0) {
+        if (Date.now() > deadline) throw new Error(`${this.topic}: partitions ${behind().map((e) => e.partition).join(', ')} not read to their end`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -27,6 +27,15 @@ export class Receiver {
   private readonly behaviours = new Map<string, Behaviour>();
   private server?: Server;
   private listeners: (() => void)[] = [];
+  private readonly taps: ((request: ReceivedRequest) => void)[] = [];
+
+  /** `keep: false` keeps no request (load tests): watch them with `tap`. */
+  constructor(private readonly keep = true) {}
+
+  /** Calls `fn` with every request as it arrives. */
+  tap(fn: (request: ReceivedRequest) => void): void {
+    this.taps.push(fn);
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -35,11 +44,12 @@ export class Receiver {
       req.on('end', () => {
         const path = req.url ?? '/';
         const request: ReceivedRequest = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
-        this.requests.push(request);
+        if (this.keep) this.requests.push(request);
         const b = this.behaviours.get(path) ?? {};
         const nth = this.requests.filter((r) => r.path === path).length - 1;
         const status = b.statusOf?.(request) ?? b.sequence?.[nth] ?? b.status ?? 200;
         request.status = status;
+        for (const t of this.taps) t(request);
         for (const l of this.listeners) l();
         const reply = () => {
           if (res.destroyed) return;

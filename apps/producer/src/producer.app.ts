@@ -17,6 +17,7 @@ export function startProducerApp(config: GatewayConfig): Promise<INestApplicatio
         routes: { [SOURCE_EVENTS]: config.source.topics },
         fromBeginning: config.source.start === 'earliest',
         partitionsConsumedConcurrently: 1,
+        transactional: config.source.transactions,
       },
     },
     config,

@@ -18,6 +18,8 @@ export interface GatewayConfig {
     partitions: number;
     /** Replication factor for topics the gateway creates; -1 = the broker's default. */
     replicationFactor: number;
+    /** How long the group waits for a silent (crashed) consumer before it hands its partitions over. */
+    sessionTimeoutMs: number;
   };
   source: {
     topics: string[];
@@ -30,6 +32,8 @@ export interface GatewayConfig {
     paths: { id: string; type: string; data: string; subject: string; time: string };
     /** Dotted path into the normalised event that names its tenant. */
     tenantPath: string;
+    /** Each source batch's jobs and offset in one Kafka transaction (exactly-once fan-out). */
+    transactions: boolean;
   };
   callbacks: {
     /** Paths into the normalised event that may carry a per-event callback URL; first found wins. */
@@ -237,9 +241,11 @@ export const SETTINGS = {
   topicPrefix: { env: 'TOPIC_PREFIX', default: 'webhooks', description: 'Prefix of the gateway topics (<prefix>.deliveries, <prefix>.results, ...)', parse: str },
   topicPartitions: { env: 'TOPIC_PARTITIONS', default: '6', description: 'Partitions of gateway topics created at start-up when missing', parse: int(1, 10_000) },
   topicReplicationFactor: { env: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of created topics (-1 = broker default)', parse: int(-1, 32) },
+  kafkaSessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer group session timeout: how long a crashed instance\'s partitions wait before another instance takes them', parse: int(6_000, 300_000) },
   sourceTopics: { env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
   sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
   sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
+  sourceTransactions: { env: 'SOURCE_TRANSACTIONS', default: 'true', description: 'Write each source batch\'s delivery jobs and its offsets in one Kafka transaction (exactly-once fan-out); false = at least once, without transactions', parse: bool },
   maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
   eventIdPath: { env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
   eventTypePath: { env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },

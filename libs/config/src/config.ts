@@ -64,6 +64,7 @@ function sections(v: Values): CliConfig {
       topicPrefix: v.topicPrefix,
       partitions: v.topicPartitions,
       replicationFactor: v.topicReplicationFactor,
+      sessionTimeoutMs: v.kafkaSessionTimeoutMs,
     },
     source: {
       topics: v.sourceTopics,
@@ -72,6 +73,7 @@ function sections(v: Values): CliConfig {
       maxEventBytes: v.maxEventBytes,
       paths: { id: v.eventIdPath, type: v.eventTypePath, data: v.eventDataPath, subject: v.eventSubjectPath, time: v.eventTimePath },
       tenantPath: v.eventTenantPath,
+      transactions: v.sourceTransactions,
     },
     callbacks: { urlPaths: v.callbackUrlPaths, urlHeader: v.callbackUrlHeader.toLowerCase(), secret: v.callbackSecret, format: v.callbackFormat },
     delivery: {

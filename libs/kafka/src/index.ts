@@ -10,3 +10,4 @@ export * from './topic-range.js';
 export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
 export * from './invalid-record.js';
 export * from './offset-tracker.js';
+export * from './partition-transactions.js';

@@ -1,8 +1,10 @@
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Logger } from '@nestjs/common';
-import type { Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import kafkajs, { type Batch, type Consumer, type EachBatchPayload, type Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
+import { type PartitionTransaction, PartitionTransactions } from './partition-transactions.js';
 
 export interface KafkaBatchServerOptions {
   kafka: Kafka;
@@ -17,6 +19,12 @@ export interface KafkaBatchServerOptions {
    * handlers resolve when the whole batch is done, and the batch is committed then.
    */
   pipelined?: boolean;
+  /**
+   * Batch mode only: each batch runs in a Kafka transaction of its input partition that the
+   * handler writes to (`context.writer`) and that commits the batch's offset with its records
+   * (exactly-once consume → produce; see PartitionTransactions).
+   */
+  transactional?: boolean;
   /** Partitions processed at once by this process. */
   partitionsConsumedConcurrently?: number;
   maxBytesPerPartition?: number;
@@ -25,6 +33,28 @@ export interface KafkaBatchServerOptions {
   onConsuming?: (consuming: boolean) => void;
   /** Told of each batch read: how many records the partition has past it (consumer lag). */
   onBatch?: (topic: string, partition: number, lag: number) => void;
+}
+
+/** A partition's pipelined work: what was handed out and finished, and the offset last committed. */
+interface TrackedPartition {
+  topic: string;
+  partition: number;
+  tracker: OffsetTracker;
+  committed?: bigint;
+  /** Set when failed work rewound the partition: it is to be read again from here. */
+  rereadFrom?: bigint;
+}
+
+/**
+ * A batch that failed is read again: kafkajs retries it, then restarts the consumer, but only
+ * for retriable errors. A non-retriable Kafka error from a handler's write (a fenced producer,
+ * OUT_OF_ORDER_SEQUENCE_NUMBER after a broker failover) would stop the consumer for good, so it
+ * is passed on as retriable; other errors (a rebalance) keep their type.
+ */
+function retriable(err: unknown): unknown {
+  if ((err as { retriable?: boolean }).retriable !== false) return err;
+  // kafkajs is CommonJS and spreads its errors into its exports: ESM sees them on the default export only.
+  return new kafkajs.KafkaJSError(`${(err as Error).message} (the batch is read again)`, { retriable: true });
 }
 
 /** How often completed offsets of pipelined work are committed. */
@@ -39,6 +69,8 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
   isClosing: () => boolean = () => false;
   pausedUntil?: number;
   lastTracked?: string;
+  /** Transactional mode: where the handler writes the batch's records (committed with the batch's offset). */
+  writer?: RecordWriter;
 
   get payload(): EachBatchPayload {
     return this.args[0];
@@ -79,15 +111,18 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
 export class KafkaBatchServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(KafkaBatchServer.name);
   private consumer?: Consumer;
-  private trackers = new Map<string, { topic: string; partition: number; tracker: OffsetTracker; committed?: bigint }>();
+  private trackers = new Map<string, TrackedPartition>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
   private closing = false;
   private runningBatches = 0;
+  private readonly transactions?: PartitionTransactions;
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
+    if (options.transactional && options.pipelined) throw new Error('KafkaBatchServer: transactional mode is for batch handlers');
+    if (options.transactional) this.transactions = new PartitionTransactions(options.kafka, options.groupId);
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
@@ -115,6 +150,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     }
     // Waits for the batches being processed, then leaves the group.
     await consumer.disconnect();
+    await this.transactions?.close();
     this.consumer = undefined;
   }
 
@@ -148,15 +184,23 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        // A new generation reads from the committed offsets again: start the trackers afresh.
-        this.trackers = new Map();
+      // kafkajs rejoins right after this event (eager rebalancing, no revoke callback): commit the work
+      // finished so far while the group still accepts this generation's commits, so that partitions
+      // moving to another instance hand over no finished work. Attempts still in flight on them may
+      // be done again by the new owner.
+      consumer.on(consumer.events.REBALANCING, () => void this.commitCompleted());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
+        this.keepTrackers(consumer, held);
+        void this.transactions?.retain(held);
         this.options.onConsuming?.(true);
         resolve();
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        // kafkajs restarts the consumer after a retriable crash; otherwise it is gone.
-        if (!payload.restart) this.options.onConsuming?.(false);
+        // kafkajs restarts the consumer after a retriable crash (e.g. a topic just created on a
+        // multi-broker cluster, not yet known to every broker): start-up goes on waiting for the join.
+        if (payload.restart) return;
+        this.options.onConsuming?.(false);
         reject(payload.error);
       });
     });
@@ -167,6 +211,29 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       eachBatch: (payload) => this.handleBatch(patternByTopic.get(payload.batch.topic) ?? '', payload),
     });
     await joined;
+  }
+
+  /**
+   * A new generation reads from the committed offsets again. A partition this process keeps
+   * keeps its tracker and reads on after the last record it handed out: work in flight is
+   * committed when it finishes instead of being done a second time (a rebalance, e.g. another
+   * instance's rolling restart, costs no duplicate). Trackers of partitions gone elsewhere are
+   * dropped; their work in flight may be repeated by the new owner.
+   */
+  private keepTrackers(consumer: Consumer, held: Set<string>): void {
+    const kept = new Map<string, TrackedPartition>();
+    let handedOver = 0;
+    for (const [key, entry] of this.trackers) {
+      const last = entry.tracker.lastAdded;
+      if (!held.has(key) || last === undefined) {
+        handedOver += entry.tracker.pending;
+        continue;
+      }
+      kept.set(key, entry);
+      consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (entry.rereadFrom ?? last + 1n).toString() });
+    }
+    this.trackers = kept;
+    if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
   }
 
   private async handleBatch(pattern: string, payload: EachBatchPayload): Promise<void> {
@@ -180,9 +247,15 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     // Long batches (slow endpoints, a full in-flight cap) must not cost the group membership.
     const heartbeat = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
     this.runningBatches++;
-    try {
-      const result = await handler(payload.batch satisfies Batch, context);
+    const run = async (batch: Batch) => {
+      const result = await handler(batch, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    };
+    try {
+      if (this.transactions) return await this.handleInTransaction(this.transactions, payload, context, run);
+      await run(payload.batch);
+    } catch (err) {
+      throw retriable(err);
     } finally {
       clearInterval(heartbeat);
       this.runningBatches--;
@@ -198,6 +271,32 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     payload.resolveOffset(last);
     // Explicit offsets: with autoCommit off, kafkajs commits only what it is given.
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+  }
+
+  /** The batch, its records and its offset in one transaction; records an earlier owner already committed are skipped. */
+  private async handleInTransaction(
+    transactions: PartitionTransactions,
+    payload: EachBatchPayload,
+    context: KafkaBatchContext,
+    run: (batch: Batch) => Promise<void>,
+  ): Promise<void> {
+    const { batch } = payload;
+    if (batch.isEmpty() || !context.isActive()) return;
+    const txn: PartitionTransaction = await transactions.begin(batch.topic, batch.partition);
+    const from = txn.committedOffset;
+    const todo = from === undefined ? batch : Object.assign(Object.create(batch) as Batch, { messages: batch.messages.filter((m) => BigInt(m.offset) >= from) });
+    context.writer = txn;
+    try {
+      if (todo.messages.length > 0) await run(todo);
+    } catch (err) {
+      await txn.abort();
+      throw err;
+    }
+    // Lost the partition or stopping: what was written is discarded, the new owner reads it again.
+    if (!context.isActive()) return txn.abort();
+    const last = batch.lastOffset();
+    await txn.commit((BigInt(last) + 1n).toString());
+    payload.resolveOffset(last);
   }
 
   private pauseUntil(payload: EachBatchPayload, atMs: number): void {
@@ -216,7 +315,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     const lastAdded = entry?.tracker.lastAdded;
     // An offset at or below the last one handed out means the partition was read again from its
     // last commit (a rebalance, a rewind): start a fresh tracker; late completions of the old work go to the old one.
-    if (!entry || (lastAdded !== undefined && at <= lastAdded)) this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    if (!entry || (lastAdded !== undefined && at <= lastAdded)) {
+      if (lastAdded !== undefined && at <= lastAdded) this.log.log(`${key} is read again from offset ${at} (handed out up to ${lastAdded}): those records may be attempted again`);
+      this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    }
     const { tracker } = entry;
     tracker.add(at);
     const settled = work.then(
@@ -236,8 +338,17 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (!entry || entry.tracker !== tracker || !this.consumer) return;
     const offset = tracker.committable();
     this.log.error(`work on ${key} failed (${(err as Error).message}); reading again from offset ${offset}`);
-    this.trackers.delete(key);
-    if (offset !== undefined) this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
+    if (offset === undefined) {
+      this.trackers.delete(key);
+      return;
+    }
+    // Until the partition is read again from `offset`, nothing past it may be committed: the batch
+    // being handled goes on tracking later records, and a commit past the failed one followed by a
+    // crash or a rebalance would skip it for good. The placeholder never completes.
+    const blocked = new OffsetTracker();
+    blocked.add(offset);
+    this.trackers.set(key, { topic: entry.topic, partition: entry.partition, tracker: blocked, committed: entry.committed, rereadFrom: offset });
+    this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
   }
 
   private async commitCompleted(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Kafka, ProducerBatch } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, ProducerBatch } from 'kafkajs';
 import { KafkaProducer } from './kafka-producer.js';
 
 /** A kafkajs stand-in that records what would be sent. */
@@ -13,6 +13,26 @@ function fakeKafka(batches: ProducerBatch[]): Kafka {
 }
 
 describe('KafkaProducer.send', () => {
+  it('fails a send whose answer lacks a partition it had records for (kafkajs drops one on a leader change)', async () => {
+    /** A producer over 3 partitions that answers for the given partitions only. */
+    const answering = (partitions: number[]) =>
+      ({
+        producer: ({ createPartitioner }: { createPartitioner: ICustomPartitioner }) => {
+          const partitioner = createPartitioner();
+          const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+          return {
+            sendBatch: (batch: ProducerBatch) => {
+              for (const { topic, messages } of batch.topicMessages!) for (const message of messages) partitioner({ topic, partitionMetadata, message });
+              return Promise.resolve(partitions.map((partition) => ({ topicName: 't', partition, errorCode: 0 })));
+            },
+          };
+        },
+      }) as unknown as Kafka;
+    const records = Array.from({ length: 30 }, (_, i) => ({ topic: 't', key: `k${i}`, value: i }));
+    await expect(new KafkaProducer(answering([0, 1, 2])).send(records)).resolves.toHaveLength(3);
+    await expect(new KafkaProducer(answering([0])).send(records)).rejects.toThrow(/answered for none of the records sent to t\[[12]\]/);
+  });
+
   it('splits large writes into requests well under the broker limit, keeping order', async () => {
     const batches: ProducerBatch[] = [];
     const producer = new KafkaProducer(fakeKafka(batches));

@@ -1,4 +1,4 @@
-import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import kafkajs, { type ICustomPartitioner, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface OutgoingRecord {
   topic: string;
@@ -19,20 +19,45 @@ const REQUEST_BYTES = 512 * 1024;
 const LINGER_MS = 2;
 const MAX_LINGER_RECORDS = 1_000;
 
+/** The partition kafkajs' default partitioner chose for each message, to check the produce answer against. */
+const partitionOf = new WeakMap<Message, number>();
+
+/** kafkajs' default partitioner (murmur2 of the key), remembering its choice per message. */
+export const RecordingPartitioner: ICustomPartitioner = () => {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = choose(args);
+    partitionOf.set(args.message, partition);
+    return partition;
+  };
+};
+
+/** An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage. */
+export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 };
+
+/**
+ * Errors after which kafkajs' idempotent producer stays out of step with the broker for good
+ * (it does not bump its epoch as the Java client does; tulios/kafkajs#598): seen on a broker failover.
+ */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
 export class KafkaProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
   private connected = false;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
+  constructor(private readonly kafka: Kafka) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+      createPartitioner: RecordingPartitioner,
+      retry: PRODUCER_RETRY,
     });
   }
 
@@ -82,32 +107,80 @@ export class KafkaProducer {
   }
 
   /**
-   * Writes the records, grouped per topic, in requests of at most REQUEST_BYTES of
-   * values (in order), and returns their metadata. kafkajs puts a partition's records
-   * of one request into one record batch, which the broker refuses (MESSAGE_TOO_LARGE,
-   * not retriable) beyond max.message.bytes (1 MiB by default).
+   * Writes the records (see `sendRecords`) and returns their metadata. When the producer lost its
+   * idempotence state, a new one (a new producer id) takes over and the error goes to the caller,
+   * who writes again: at least once, the records may be written twice.
    */
   async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
-    const metadata: RecordMetadata[] = [];
-    let chunk = new Map<string, Message[]>();
-    let bytes = 0;
-    const flush = async () => {
-      if (chunk.size === 0) return;
-      const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
-      chunk = new Map();
-      bytes = 0;
-      metadata.push(...(await this.producer.sendBatch({ acks: -1, topicMessages })));
-    };
-    for (const r of records) {
-      const value = r.value === null ? null : JSON.stringify(r.value);
-      const size = (value === null ? 0 : Buffer.byteLength(value)) + (r.key?.length ?? 0);
-      if (bytes > 0 && bytes + size > REQUEST_BYTES) await flush();
-      const messages = chunk.get(r.topic) ?? [];
-      messages.push({ key: r.key, value, headers: r.headers });
-      chunk.set(r.topic, messages);
-      bytes += size;
+    const producer = this.producer;
+    try {
+      return await sendRecords(producer, records);
+    } catch (err) {
+      if (PRODUCER_STATE_LOST.has((err as { type?: string }).type ?? '') && producer === this.producer) {
+        this.producer = this.create();
+        await this.producer.connect();
+        void producer.disconnect().catch(() => undefined);
+      }
+      throw err;
     }
-    await flush();
-    return metadata;
+  }
+}
+
+/** Where records can be written: the process's producer, or a transaction (`PartitionTransactions`). */
+export interface RecordWriter {
+  send(records: OutgoingRecord[]): Promise<unknown>;
+}
+
+/**
+ * Writes the records, grouped per topic, in requests of at most REQUEST_BYTES of
+ * values (in order), and returns their metadata. kafkajs puts a partition's records
+ * of one request into one record batch, which the broker refuses (MESSAGE_TOO_LARGE,
+ * not retriable) beyond max.message.bytes (1 MiB by default).
+ */
+export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: OutgoingRecord[]): Promise<RecordMetadata[]> {
+  const metadata: RecordMetadata[] = [];
+  let chunk = new Map<string, Message[]>();
+  let bytes = 0;
+  const flush = async () => {
+    if (chunk.size === 0) return;
+    const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
+    chunk = new Map();
+    bytes = 0;
+    const answer = await sender.sendBatch({ acks: -1, topicMessages });
+    checkEveryPartitionAnswered(topicMessages, answer);
+    metadata.push(...answer);
+  };
+  for (const r of records) {
+    const value = r.value === null ? null : JSON.stringify(r.value);
+    const size = (value === null ? 0 : Buffer.byteLength(value)) + (r.key?.length ?? 0);
+    if (bytes > 0 && bytes + size > REQUEST_BYTES) await flush();
+    const messages = chunk.get(r.topic) ?? [];
+    messages.push({ key: r.key, value, headers: r.headers });
+    chunk.set(r.topic, messages);
+    bytes += size;
+  }
+  await flush();
+  return metadata;
+}
+
+/**
+ * kafkajs 2.2.4 can resolve a send without writing some of its records: when a partition's leader
+ * changes during the send, it regroups the partitions by their new leaders but sends again only to
+ * brokers that have not answered yet (producer/sendMessages.js, `brokersWithoutResponse`), so a
+ * partition that moved to a broker which already answered for other partitions is dropped silently.
+ * Seen in the broker-failure chaos runs as delivery jobs missing for some subscriptions. A send whose
+ * answer lacks a partition it had records for fails instead (retriable): the caller writes again.
+ */
+function checkEveryPartitionAnswered(topicMessages: { topic: string; messages: Message[] }[], answer: RecordMetadata[]): void {
+  const answered = new Set(answer.map((m) => `${m.topicName}|${m.partition}`));
+  const missing = new Set<string>();
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const partition = partitionOf.get(message);
+      if (partition !== undefined && !answered.has(`${topic}|${partition}`)) missing.add(`${topic}[${partition}]`);
+    }
+  }
+  if (missing.size > 0) {
+    throw new kafkajs.KafkaJSError(`the broker answered for none of the records sent to ${[...missing].join(', ')} (kafkajs skipped them after a leader change)`, { retriable: true });
   }
 }

@@ -31,8 +31,10 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
         configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
       }));
       // Another instance may create the same topics at the same moment: kafkajs then
-      // reports false for those, and they are waited for below like any other.
-      const created = await admin.createTopics({ topics, waitForLeaders: true });
+      // reports false for those, and they are waited for below like any other. kafkajs'
+      // own waitForLeaders gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a broker of a
+      // multi-broker cluster answers until the new topic's metadata reaches it: the loop below waits.
+      const created = await admin.createTopics({ topics, waitForLeaders: false });
       if (created) logger.log(`created topics: ${missing.map((s) => s.topic).join(', ')}`);
     }
     await waitForLeaders(admin, specs.map((s) => s.topic));

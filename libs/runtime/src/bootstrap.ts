@@ -37,6 +37,7 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   const lag = app.get(GatewayMetrics).consumerLag;
   const { groupId } = spec.consumer;
   const consumer = new KafkaBatchServer({
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     ...spec.consumer,
     kafka: app.get<Kafka>(KAFKA_CLIENT),
     onConsuming: (c) => readiness.markConsuming(c),

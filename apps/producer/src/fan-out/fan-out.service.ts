@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
-import { invalidEvent, KafkaProducer, type OutgoingRecord } from '@app/kafka';
+import { invalidEvent, KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
 import { GatewayMetrics, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
-import { fanOut } from './fan-out.js';
+import type { BodyFormat, DeliveryJob, GatewayEvent } from '@app/contracts';
+import { fanOut, type SourceRecordRef } from './fan-out.js';
 
 /** Records written per produce request while a batch fans out. */
 const RECORDS_PER_SEND = 2_000;
@@ -15,7 +16,8 @@ const RECORDS_PER_SEND = 2_000;
  * event → match → job: reads each source record, asks the filter service which
  * subscriptions want it and writes one delivery job per match; records that
  * cannot be read go to the invalid topic with the reason. Resolves once every
- * record of the batch has its jobs (or its invalid record) durably in Kafka.
+ * record of the batch has its jobs (or its invalid record) durably in Kafka
+ * (or, given a transaction's writer, written in that transaction).
  */
 @Injectable()
 export class FanOutService {
@@ -32,7 +34,7 @@ export class FanOutService {
     this.topics = gatewayTopics(config);
   }
 
-  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>): Promise<void> {
+  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer): Promise<void> {
     // Read-your-writes across instances: every subscription written before this batch was read is applied.
     await this.registry.catchUp();
     const now = new Date();
@@ -41,32 +43,49 @@ export class FanOutService {
     const callbackFormat = callbacks.secret ? callbacks.format : undefined;
     let records: OutgoingRecord[] = [];
     let invalid = 0;
-    let jobs = 0;
+    let produced = 0;
     for (const message of batch.messages) {
       const read = readEvent(message, batch.topic, options);
-      if (!read.ok) {
+      const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
+      const jobs = read.ok ? this.jobsFor(read.event, record, now, callbackFormat) : read;
+      if (!jobs.ok) {
         invalid++;
-        records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, read.reason, now) });
+        records.push({ topic: this.topics.invalid, key: message.key?.toString('utf8') ?? null, value: invalidEvent(message, batch.topic, batch.partition, jobs.reason, now) });
       } else {
-        const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
-        // With tracing on, the jobs carry the fan-out span as their parent.
-        const span = this.tracing.start('fan-out', read.event.traceparent, { 'event.id': read.event.id, 'event.type': read.event.type, 'messaging.source.name': batch.topic });
-        const event = span ? { ...read.event, traceparent: span.traceparent } : read.event;
-        const eventJobs = fanOut(event, this.registry.match(event), record, now, callbackFormat);
-        span?.set({ 'webhook.jobs': eventJobs.length });
-        span?.end();
-        for (const job of eventJobs) records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
-        jobs += eventJobs.length;
+        for (const job of jobs.jobs) records.push({ topic: this.topics.deliveries, key: job.subscriptionId, value: job });
+        produced += jobs.jobs.length;
       }
       if (records.length >= RECORDS_PER_SEND) {
-        await this.producer.send(records);
+        await writer.send(records);
         records = [];
       }
     }
-    await this.producer.send(records);
+    await writer.send(records);
     this.metrics.eventsConsumed.inc({ topic: batch.topic }, batch.messages.length);
     if (invalid > 0) this.metrics.eventsInvalid.inc({ topic: batch.topic }, invalid);
-    this.metrics.jobsProduced.inc(jobs);
+    this.metrics.jobsProduced.inc(produced);
     if (invalid > 0) this.logger.warn(`${invalid} invalid event(s) from ${batch.topic}[${batch.partition}] sent to ${this.topics.invalid}`);
+  }
+
+  /**
+   * The event's jobs. Matching and rendering are pure, so an event they throw on would throw on
+   * every retry and block its partition: it goes to the invalid topic instead.
+   */
+  private jobsFor(event: GatewayEvent, position: SourceRecordRef, now: Date, callbackFormat: BodyFormat | undefined): { ok: true; jobs: DeliveryJob[] } | { ok: false; reason: string } {
+    // With tracing on, the jobs carry the fan-out span as their parent.
+    const span = this.tracing.start('fan-out', event.traceparent, { 'event.id': event.id, 'event.type': event.type, 'messaging.source.name': position.topic });
+    let failure: string | undefined;
+    try {
+      const traced = span ? { ...event, traceparent: span.traceparent } : event;
+      const jobs = fanOut(traced, this.registry.match(traced), position, now, callbackFormat);
+      span?.set({ 'webhook.jobs': jobs.length });
+      return { ok: true, jobs };
+    } catch (err) {
+      failure = (err as Error).message;
+      this.logger.error(`event ${event.id} from ${position.topic}[${position.partition}]@${position.offset} could not be fanned out: ${(err as Error).message}`);
+      return { ok: false, reason: `could not be fanned out: ${(err as Error).message}` };
+    } finally {
+      span?.end(failure);
+    }
   }
 }

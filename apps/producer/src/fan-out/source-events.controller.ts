@@ -13,6 +13,7 @@ export class SourceEventsController {
   @EventPattern<string>(SOURCE_EVENTS)
   handle(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
     if (!context.isActive()) return Promise.resolve();
-    return this.fanOut.processBatch(batch);
+    // In a transaction of the batch's partition when source transactions are on.
+    return this.fanOut.processBatch(batch, context.writer);
   }
 }

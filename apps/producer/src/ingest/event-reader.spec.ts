@@ -1,4 +1,4 @@
-import { readEvent, type SourceRecord } from './event-reader.js';
+import { MAX_NESTING_DEPTH, readEvent, type SourceRecord } from './event-reader.js';
 
 const options = {
   maxEventBytes: 1024,
@@ -11,6 +11,15 @@ const json = (v: unknown, headers?: SourceRecord['headers']): SourceRecord => ({
 const reason = (r: ReturnType<typeof readEvent>) => (r.ok ? 'ok' : r.reason);
 
 describe('readEvent', () => {
+  it('refuses events nested deeper than MAX_NESTING_DEPTH (they would overflow the stack when rendered)', () => {
+    // The event object is level 1, its data level 2: data nested `depth` deep.
+    const event = (depth: number) => ({ value: Buffer.from(`{"id":"d","type":"t","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`) });
+    const big = { ...options, maxEventBytes: 10_000_000 };
+    expect(reason(readEvent(event(MAX_NESTING_DEPTH - 1), 'events', big))).toBe('ok');
+    expect(reason(readEvent(event(MAX_NESTING_DEPTH), 'events', big))).toBe(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+    expect(reason(readEvent(event(200_000), 'events', big))).toBe(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  });
+
   it('reads plain JSON {id, type, data}', () => {
     const r = readEvent(json({ id: 'e1', type: 'deployment.succeeded', data: { a: 1 }, tenant: 'acme' }), 'events', options);
     expect(r).toEqual({

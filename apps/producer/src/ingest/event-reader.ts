@@ -27,6 +27,12 @@ const MAX_TYPE = 256;
 const TYPE_SYNTAX = /^[\x21-\x7e]+$/;
 const CE_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'dataschema', 'data', 'data_base64']);
 const DEFAULT_SOURCE = 'kafka';
+/**
+ * Deepest nesting of objects and arrays accepted in an event. JSON.parse takes any depth, but
+ * JSON.stringify (rendering a body) and other recursive code overflow the stack a few thousand
+ * levels down; such an event would fail its batch again and again and block its partition.
+ */
+export const MAX_NESTING_DEPTH = 64;
 
 const invalid = (reason: string): ReadResult => ({ ok: false, reason });
 const split = (path: string) => path.split('.');
@@ -71,6 +77,7 @@ function readShape(record: SourceRecord, topic: string, options: EventReaderOpti
   } catch (err) {
     return invalid(`not valid JSON: ${(err as Error).message}`);
   }
+  if (nestedDeeperThan(parsed, MAX_NESTING_DEPTH)) return invalid(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('not a JSON object');
   const obj = parsed as Record<string, unknown>;
   const contentType = header(record, 'content-type') ?? '';
@@ -101,6 +108,7 @@ function readBinaryCloudEvent(record: SourceRecord, value: Buffer, traceparent: 
     } catch (err) {
       return invalid(`binary-mode CloudEvent data is not valid JSON: ${(err as Error).message}`);
     }
+    if (nestedDeeperThan(data, MAX_NESTING_DEPTH)) return invalid(`binary-mode CloudEvent data is nested deeper than ${MAX_NESTING_DEPTH} levels`);
   } else {
     data = value.toString('base64');
     attributes.data_base64 = true;
@@ -181,4 +189,16 @@ function checkTime(time: unknown, options: EventReaderOptions): string | ReadRes
   if (time === undefined || time === null) return options.now().toISOString();
   if (typeof time !== 'string' || Number.isNaN(Date.parse(time))) return invalid('time must be an RFC 3339 timestamp');
   return time;
+}
+
+/** Whether objects and arrays in `value` nest deeper than `max` levels (iterative: any depth is safe to ask about). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -1,0 +1,140 @@
+import { Logger } from '@nestjs/common';
+import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
+import { type OutgoingRecord, PRODUCER_RETRY, RecordingPartitioner, type RecordWriter, sendRecords } from './kafka-producer.js';
+
+/** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
+export interface PartitionTransaction extends RecordWriter {
+  /**
+   * Set on the first transaction of a partition after each assignment (a rebalance): the group's
+   * committed offset, read once the partition's producer is initialised, so that any transaction
+   * an earlier owner had open is finished and that owner fenced. Records below it were already
+   * done. (Reading it after every rebalance, not only when the producer is new, is a precaution:
+   * see docs/reliability.md.)
+   */
+  readonly committedOffset?: bigint;
+  /** Commits the records written and the group's offset `nextOffset` for the partition, atomically. */
+  commit(nextOffset: string): Promise<void>;
+  /** Aborts: nothing written becomes visible to read-committed consumers, no offset moves. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Exactly-once consume → produce for a consumer group, one transactional producer per
+ * input partition (`transactionalId` = group + topic + partition).
+ *
+ * kafkajs 2.2.4 speaks TxnOffsetCommit v0–v1 only, without the consumer-group generation
+ * (KIP-447), so the broker cannot refuse an offset commit from a consumer that lost its
+ * partition. Fencing goes through the transactional id instead: whoever takes a partition
+ * over initialises the partition's producer, which bumps its epoch, finishes the previous
+ * owner's open transaction and refuses every later write of the previous owner. Only then
+ * is the committed offset read (`committedOffset`), so records the previous owner committed
+ * in the meantime are not written twice.
+ */
+export class PartitionTransactions {
+  private readonly log = new Logger(PartitionTransactions.name);
+  private readonly producers = new Map<string, Promise<Producer>>();
+  /** Partitions whose committed offset was read since the last assignment. */
+  private readonly checked = new Set<string>();
+  private admin?: Promise<Admin>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+  ) {}
+
+  /** Begins a transaction for the input partition. */
+  async begin(topic: string, partition: number): Promise<PartitionTransaction> {
+    const key = `${topic}|${partition}`;
+    let fresh = false;
+    let producer = this.producers.get(key);
+    if (!producer) {
+      fresh = true;
+      producer = this.connect(`${this.groupId}.${topic}.${partition}`);
+      this.producers.set(key, producer);
+    }
+    let txn: Transaction;
+    try {
+      // The first transaction() of a producer initialises it (InitProducerId): that is the fencing step.
+      txn = await (await producer).transaction();
+    } catch (err) {
+      await this.drop(key);
+      throw err;
+    }
+    let ended = false;
+    const fail = async (err: unknown): Promise<never> => {
+      // A fenced or failed producer (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after a leader change: kafkajs
+      // does not recover an idempotent producer from it) is not used again; the next batch initialises a new one.
+      if (!ended) await txn.abort().catch(() => undefined);
+      ended = true;
+      await this.drop(key);
+      throw err;
+    };
+    const committedOffset = fresh || !this.checked.has(key) ? await this.committed(topic, partition).catch(fail) : undefined;
+    this.checked.add(key);
+    return {
+      committedOffset,
+      send: (records: OutgoingRecord[]) => sendRecords(txn, records).catch(fail),
+      commit: async (nextOffset) => {
+        try {
+          await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+          await txn.commit();
+          ended = true;
+        } catch (err) {
+          await fail(err);
+        }
+      },
+      abort: async () => {
+        if (ended) return;
+        await txn.abort().catch(fail);
+        ended = true;
+      },
+    };
+  }
+
+  /** A new assignment: closes the producers of partitions this process no longer holds (`keep` lists `topic|partition`). */
+  async retain(keep: Set<string>): Promise<void> {
+    this.checked.clear();
+    await Promise.all([...this.producers.keys()].filter((k) => !keep.has(k)).map((k) => this.drop(k)));
+  }
+
+  async close(): Promise<void> {
+    await this.retain(new Set());
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  private async connect(transactionalId: string): Promise<Producer> {
+    const producer = this.kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: RecordingPartitioner,
+      retry: PRODUCER_RETRY,
+    });
+    await producer.connect();
+    return producer;
+  }
+
+  private async drop(key: string): Promise<void> {
+    const producer = this.producers.get(key);
+    if (!producer) return;
+    this.producers.delete(key);
+    await producer.then((p) => p.disconnect()).catch((err: unknown) => this.log.warn(`closing the producer of ${key}: ${(err as Error).message}`));
+  }
+
+  private async committed(topic: string, partition: number): Promise<bigint | undefined> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.admin = undefined;
+      throw err;
+    });
+    const [offsets] = await (await this.admin).fetchOffsets({ groupId: this.groupId, topics: [topic] });
+    const offset = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || BigInt(offset) < 0n ? undefined : BigInt(offset);
+  }
+}

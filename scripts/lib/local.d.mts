@@ -1,0 +1,4 @@
+// Types of local.mjs, for the TypeScript tests that share its helpers.
+export const NODE_FLAGS: string[];
+export function quietKafkajsWarnings(): void;
+export function freePort(): Promise<number>;

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Prng } from '../../bench/prng.js';
+import { AppProcess } from '../support/app-process.js';
+import { testEnv } from '../support/gateway.js';
+import { LoadRun } from '../support/load-run.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TIMEOUT_MS = 20 * 60_000;
+const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const random = new Prng(SEED);
+const randomMoment = () => new Promise((r) => setTimeout(r, 3_000 + random.next() * 5_000));
+
+/** scripts/kafka-cluster.sh: three KRaft nodes on 127.0.0.1 (ports 39111–39113 unless KAFKA_CLUSTER_PORT says otherwise). */
+const cluster = (...args: string[]) => execFileSync('bash', [path.join(ROOT, 'scripts/kafka-cluster.sh'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+/**
+ * Broker failures under steady load, on a three-node cluster (replication factor 3,
+ * min.insync.replicas 2, acks=all, idempotent and transactional producers): one broker
+ * killed and brought back, several times; then the whole cluster restarted, after which
+ * the apps reconnect and resume by themselves.
+ */
+describe('broker failures under steady load (three-node KRaft cluster)', () => {
+  let brokers: string;
+
+  beforeAll(() => {
+    cluster('up');
+    brokers = cluster('brokers').trim();
+  }, 300_000);
+
+  afterAll(() => {
+    cluster('down');
+  }, 120_000);
+
+  // A failed run leaves nothing behind: its app processes, load, readers and receiver.
+  afterEach(async () => {
+    await AppProcess.killAll();
+    await LoadRun.closeAll();
+  });
+
+  it(`a broker killed (kill -9) and brought back three times, then every broker restarted: no loss (seed ${SEED})`, async () => {
+    const env = testEnv('brokers', { KAFKA_BROKERS: brokers, TOPIC_PARTITIONS: '6', TOPIC_REPLICATION_FACTOR: '3', RETRY_TIERS: '1s,5s', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+    const run = new LoadRun('broker-failures', env, { subscriptions: 8, perSecond: 30, receiverDelayMs: 20 });
+    await run.prepare();
+    const apps = [new AppProcess('producer', 'brokers-producer', env), new AppProcess('delivery', 'brokers-delivery', env)];
+    await Promise.all(apps.map((a) => a.start()));
+    await run.begin(apps[0]!.url);
+
+    for (let i = 0; i < 3; i++) {
+      await randomMoment();
+      const node = String(1 + Math.floor(random.next() * 3));
+      run.ledger.mark(`kill -9 broker ${node}`);
+      cluster('kill', node);
+      await randomMoment();
+      run.ledger.mark(`broker ${node} back`);
+      cluster('start', node);
+    }
+    // The whole cluster down and up again (a single-broker deployment's restart, three times over).
+    await randomMoment();
+    run.ledger.mark('every broker stopped');
+    cluster('down');
+    cluster('up');
+    run.ledger.mark('every broker back');
+
+    const report = await run.finish(async () => {
+      // Nobody restarted the apps: they rode the outage out.
+      expect(apps.map((a) => a.running)).toEqual([true, true]);
+      await Promise.all(apps.map((a) => a.stop('SIGTERM')));
+    }, 300_000);
+    expect(report.published).toBeGreaterThan(0);
+    expect(report).toMatchObject({ lost: 0, splitIds: 0, unexpected: 0, duplicateJobs: 0 });
+  }, TIMEOUT_MS);
+});

@@ -1,0 +1,176 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { DeadLetter, DeliveryJob } from '@app/contracts';
+import type { ReceivedRequest } from './receiver.js';
+
+/** What happened to one expected (event, subscription) pair. */
+interface Pair {
+  webhookIds: Set<string>;
+  /** Receipt times at the receiver (ms since epoch). */
+  receipts: number[];
+  deadLettered: boolean;
+  /** Delivery jobs written for the pair (webhooks.deliveries, read committed). */
+  jobs: number;
+}
+
+/** A moment of the run worth naming in the report (a kill, a restart). */
+export interface Mark {
+  at: number;
+  label: string;
+}
+
+export interface AccountingReport {
+  scenario: string;
+  /** Source events published. */
+  published: number;
+  /** (event, subscription) pairs owed a delivery. */
+  expected: number;
+  /** Pairs received at least once. */
+  delivered: number;
+  /** Pairs not received but on the dead-letter topic. */
+  deadLettered: number;
+  /** Pairs neither received nor dead-lettered. */
+  lost: number;
+  /** Receipts beyond the first of a pair. */
+  duplicates: number;
+  /** Pairs received under more than one webhook-id (must be 0). */
+  splitIds: number;
+  /** Receipts for pairs nobody expected (must be 0). */
+  unexpected: number;
+  /** Pairs with more than one delivery job on webhooks.deliveries (producer-side duplicates), when jobs were read; events the load generator had to publish again are not counted. */
+  duplicateJobs?: number;
+  /** Events the load generator published a second time (its producer failed; they may be in the source twice). */
+  republished: number;
+  /** Duplicates counted by the mark (kill, restart) that came last before the duplicate receipt. */
+  duplicateWindows: Record<string, number>;
+}
+
+const pairKey = (eventId: string, subscriptionId: string) => `${eventId}|${subscriptionId}`;
+
+/**
+ * The accounting of a load run: every (event, subscription) pair owed a webhook, and what
+ * became of it. Receipts come from the receiver (`receive`), dead letters and delivery jobs
+ * from the gateway's topics. A receipt names its pair by the subscription its path belongs to
+ * and the event id the test put in the event data (`data.eid`).
+ */
+export class Ledger {
+  private readonly pairs = new Map<string, Pair>();
+  private readonly marks: Mark[] = [];
+  private published = 0;
+  private unexpected = 0;
+  private jobsRead = false;
+  private readonly republishedEvents = new Set<string>();
+
+  constructor(
+    readonly scenario: string,
+    /** The subscription id a receiver path belongs to. */
+    private readonly subscriptionOf: (path: string) => string | undefined,
+  ) {}
+
+  /** An event was published that `subscriptionIds` are owed. */
+  expect(eventId: string, subscriptionIds: readonly string[]): void {
+    this.published++;
+    for (const s of subscriptionIds) this.pairs.set(pairKey(eventId, s), { webhookIds: new Set(), receipts: [], deadLettered: false, jobs: 0 });
+  }
+
+  /** Events sent again after a failed send: they may be in the source twice, so their jobs too. */
+  republished(eventIds: string[]): void {
+    for (const id of eventIds) this.republishedEvents.add(id);
+  }
+
+  mark(label: string): void {
+    this.marks.push({ at: Date.now(), label });
+  }
+
+  /** A request at the receiver (tap it with `receiver.tap(r => ledger.receive(r))`). */
+  receive(request: ReceivedRequest): void {
+    const subscriptionId = this.subscriptionOf(request.path);
+    let eventId: unknown;
+    try {
+      eventId = (JSON.parse(request.body) as { data?: { eid?: unknown } }).data?.eid;
+    } catch {
+      eventId = undefined;
+    }
+    const pair = subscriptionId && typeof eventId === 'string' ? this.pairs.get(pairKey(eventId, subscriptionId)) : undefined;
+    if (!pair) {
+      this.unexpected++;
+      return;
+    }
+    pair.receipts.push(request.at);
+    pair.webhookIds.add(String(request.headers['webhook-id']));
+  }
+
+  deadLetter(letter: DeadLetter): void {
+    const pair = this.pairs.get(pairKey(letter.job.eventId, letter.job.subscriptionId));
+    if (pair) pair.deadLettered = true;
+  }
+
+  job(job: DeliveryJob): void {
+    this.jobsRead = true;
+    const pair = this.pairs.get(pairKey(job.eventId, job.subscriptionId));
+    if (pair) pair.jobs++;
+  }
+
+  /** Pairs neither received nor dead-lettered yet. */
+  get outstanding(): number {
+    let n = 0;
+    for (const p of this.pairs.values()) if (p.receipts.length === 0 && !p.deadLettered) n++;
+    return n;
+  }
+
+  /** Pairs whose delivery job has not been read yet. */
+  get jobsMissing(): number {
+    let n = 0;
+    for (const p of this.pairs.values()) if (p.jobs === 0) n++;
+    return n;
+  }
+
+  report(): AccountingReport {
+    const r: AccountingReport = {
+      scenario: this.scenario,
+      published: this.published,
+      expected: this.pairs.size,
+      delivered: 0,
+      deadLettered: 0,
+      lost: 0,
+      duplicates: 0,
+      splitIds: 0,
+      unexpected: this.unexpected,
+      republished: this.republishedEvents.size,
+      duplicateWindows: {},
+    };
+    const marks = [...this.marks].sort((a, b) => a.at - b.at);
+    let duplicateJobs = 0;
+    for (const [key, p] of this.pairs) {
+      if (p.receipts.length > 0) r.delivered++;
+      else if (p.deadLettered) r.deadLettered++;
+      else r.lost++;
+      if (p.webhookIds.size > 1) r.splitIds++;
+      if (p.jobs > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
+      const receipts = [...p.receipts].sort((a, b) => a - b);
+      for (const at of receipts.slice(1)) {
+        r.duplicates++;
+        const window = marks.filter((m) => m.at <= at).at(-1)?.label ?? 'before any fault';
+        r.duplicateWindows[window] = (r.duplicateWindows[window] ?? 0) + 1;
+      }
+    }
+    if (this.jobsRead) r.duplicateJobs = duplicateJobs;
+    return r;
+  }
+}
+
+/** Prints the report as one block and keeps it in CHAOS_REPORT_DIR (default .cache/chaos-reports) as JSON. */
+export function publishReport(report: AccountingReport): void {
+  const dir = process.env.CHAOS_REPORT_DIR ?? '.cache/chaos-reports';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/${report.scenario}.json`, `${JSON.stringify({ ...report, at: new Date().toISOString() }, null, 2)}\n`);
+  const windows = Object.entries(report.duplicateWindows).map(([k, v]) => `${v} after ${k}`);
+  const lines = [
+    `accounting: ${report.scenario}`,
+    `  published ${report.published} events → ${report.expected} (event, subscription) pairs`,
+    `  delivered ${report.delivered}, dead-lettered ${report.deadLettered}, lost ${report.lost}`,
+    `  duplicates ${report.duplicates}${windows.length ? ` (${windows.join('; ')})` : ''}, split webhook-ids ${report.splitIds}, unexpected ${report.unexpected}`,
+    ...(report.duplicateJobs === undefined ? [] : [`  duplicate delivery jobs (producer side) ${report.duplicateJobs}`]),
+    ...(report.republished ? [`  events the load generator had to publish again (its producer failed) ${report.republished}`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
