@@ -47,21 +47,26 @@ const started = Date.now();
 const elapsed = () => Math.round((Date.now() - started) / 1000);
 const mib = (bytes) => Math.round(bytes / 1048576);
 
-// ------------------------------------------------------------------ receiver: counts webhook ids
+// ------------------------------------------------------------------ receivers: count webhook ids
+// One receiver (one origin) per subscription, as subscribers are: a single origin would be held to
+// DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT for the whole load.
 const seen = new Map();
 let received = 0;
-const receiver = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    received++;
-    const id = String(req.headers['webhook-id']);
-    seen.set(id, (seen.get(id) ?? 0) + 1);
-    setTimeout(() => res.writeHead(200).end('ok'), opts.delayMs);
+const receivers = [];
+for (let i = 0; i < opts.subscriptions; i++) {
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      const id = String(req.headers['webhook-id']);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      setTimeout(() => res.writeHead(200).end('ok'), opts.delayMs);
+    });
   });
-});
-receiver.keepAliveTimeout = 60_000;
-await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-const receiverPort = receiver.address().port;
+  receiver.keepAliveTimeout = 60_000;
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  receivers.push(receiver);
+}
 
 // ------------------------------------------------------------------ apps
 if (opts.build) execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
@@ -103,7 +108,7 @@ for (let i = 0; i < opts.subscriptions; i++) {
   const res = await fetch(`http://127.0.0.1:${ports.api}/v1/subscriptions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/s/${i}`, events: ['soak.*'] }),
+    body: JSON.stringify({ url: `http://127.0.0.1:${receivers[i].address().port}/s/${i}`, events: ['soak.*'] }),
   });
   if (res.status !== 201) throw new Error(`subscription: ${res.status} ${await res.text()}`);
 }
@@ -190,6 +195,8 @@ await stopApps();
 // The run's topics go (its subscriptions are on <run>.subscriptions, so nothing is left behind).
 await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(`${run}.`)) }).catch(() => undefined);
 await Promise.all([producer.disconnect(), admin.disconnect()]);
-receiver.closeAllConnections();
-receiver.close();
+for (const receiver of receivers) {
+  receiver.closeAllConnections();
+  receiver.close();
+}
 process.exit(summary.missing === 0 ? 0 : 1);
