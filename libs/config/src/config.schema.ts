@@ -47,8 +47,10 @@ export interface GatewayConfig {
   api: {
     host: string;
     port: number;
-    /** Bearer tokens accepted by the management API. */
+    /** Bearer tokens accepted by the management API (every tenant). */
     tokens: string[];
+    /** Bearer tokens that act for one tenant only. */
+    tenantTokens: { tenant: string; token: string }[];
   };
   subscriptions: {
     /** 32-byte key (hex or base64) that encrypts subscription secrets at rest. */
@@ -179,6 +181,16 @@ export const brokers: Parser<string[]> = (raw) => {
   return items;
 };
 
+/** `tenant:token,tenant:token` (a token may contain `:`; a tenant may not). */
+export const tenantTokens: Parser<{ tenant: string; token: string }[]> = (raw) =>
+  list(raw).map((pair) => {
+    const at = pair.indexOf(':');
+    const tenant = pair.slice(0, at).trim();
+    const token = pair.slice(at + 1).trim();
+    if (at <= 0 || tenant === '' || token === '') fail('must be <tenant>:<token> pairs, comma-separated');
+    return { tenant, token };
+  });
+
 export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || undefined;
 
 export const httpUrl: Parser<string> = (raw) => {
@@ -259,6 +271,13 @@ export const SETTINGS = {
   callbackFormat: { env: 'CALLBACK_FORMAT', default: 'raw', description: 'Body format of per-event callbacks: standard, raw or cloudevents', parse: oneOf<BodyFormat>(...BODY_FORMATS) },
   apiHost: { env: 'API_HOST', default: '0.0.0.0', description: 'Address the management API listens on', parse: str },
   apiPort: { env: 'API_PORT', default: '3000', description: 'Port of the management API (producer app)', parse: int(0, 65535) },
+  apiTenantTokens: {
+    env: 'API_TENANT_TOKENS',
+    default: '',
+    description: 'Tenant-scoped bearer tokens, comma-separated <tenant>:<token> pairs: such a token sees and changes only its tenant\'s subscriptions and dead letters',
+    parse: tenantTokens,
+    secret: true,
+  },
   apiTokens: { env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
   secretsKey: { env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
   rotationWindowSeconds: { env: 'SECRET_ROTATION_WINDOW_SECONDS', default: '86400', description: 'How long the old secret keeps signing after a rotation', parse: int(0, 30 * 86400) },

@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 export type CliConfig = Omit<GatewayConfig, 'api' | 'subscriptions'>;
 
 /** Settings only the apps need; the CLI's lenient read skips them. */
-const APP_ONLY: (keyof Settings)[] = ['apiHost', 'apiPort', 'apiTokens', 'secretsKey', 'rotationWindowSeconds'];
+const APP_ONLY: (keyof Settings)[] = ['apiHost', 'apiPort', 'apiTokens', 'apiTenantTokens', 'secretsKey', 'rotationWindowSeconds'];
 
 /**
  * Reads every setting from `env`, and throws one ConfigError listing every bad or
@@ -24,7 +24,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const v = readSettings(env, []);
   return {
     ...sections(v),
-    api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens },
+    api: { host: v.apiHost, port: v.apiPort, tokens: v.apiTokens, tenantTokens: v.apiTenantTokens },
     subscriptions: { secretsKey: v.secretsKey, rotationWindowSeconds: v.rotationWindowSeconds },
   };
 }

@@ -2,7 +2,7 @@ import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@ne
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AttemptPage, AttemptsQueryDto, ConsoleSubscriptionsView, ListSubscriptionsQueryDto } from '@app/contracts';
 import { SubscriptionRegistry } from '@app/subscriptions';
-import { ApiTokenGuard } from '../subscriptions/api-token.guard.js';
+import { ApiCaller, ApiTokenGuard, type Caller, canSee } from '../subscriptions/api-token.guard.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { ResultsDigestService } from './results-digest.service.js';
 
@@ -20,18 +20,21 @@ export class ConsoleController {
 
   @Get('console/subscriptions')
   @ApiOkResponse({ type: ConsoleSubscriptionsView })
-  async list(@Query() query: ListSubscriptionsQueryDto): Promise<ConsoleSubscriptionsView> {
+  async list(@Query() query: ListSubscriptionsQueryDto, @ApiCaller() caller: Caller): Promise<ConsoleSubscriptionsView> {
     const { caughtUp } = await this.digest.current();
-    const page = this.subscriptions.list(query);
+    const page = this.subscriptions.list(query, caller);
     return { ...page, data: page.data.map((view) => ({ ...view, health: this.digest.health(view.id) })), digest: { caught_up: caughtUp } };
   }
 
   @Get('subscriptions/:id/attempts')
   @ApiOkResponse({ type: AttemptPage })
   @ApiNotFoundResponse({ description: 'Neither a subscription nor a subscription with recorded attempts' })
-  async attempts(@Param('id') id: string, @Query() query: AttemptsQueryDto): Promise<AttemptPage> {
+  async attempts(@Param('id') id: string, @Query() query: AttemptsQueryDto, @ApiCaller() caller: Caller): Promise<AttemptPage> {
     await this.digest.current();
-    if (!this.registry.get(id) && !this.digest.known(id)) throw new NotFoundException(`subscription ${id} not found`);
+    const sub = this.registry.get(id);
+    // A tenant token sees attempts of its tenant's current subscriptions only.
+    const visible = sub ? canSee(caller, sub) : caller.tenant === undefined && this.digest.known(id);
+    if (!visible) throw new NotFoundException(`subscription ${id} not found`);
     return { data: this.digest.attempts(id, query.limit) };
   }
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ReplayDlqDto, ReplayDlqView } from '@app/contracts';
-import { ApiTokenGuard } from '../subscriptions/api-token.guard.js';
+import { ApiCaller, ApiTokenGuard, type Caller, tenantOf } from '../subscriptions/api-token.guard.js';
 import { DlqReplayService } from './dlq-replay.service.js';
 
 @ApiTags('dlq')
@@ -15,7 +15,8 @@ export class DlqController {
   @Post('replay')
   @HttpCode(200)
   @ApiOkResponse({ type: ReplayDlqView })
-  replay(@Body() dto: ReplayDlqDto): Promise<ReplayDlqView> {
-    return this.replays.replay(dto);
+  replay(@Body() dto: ReplayDlqDto, @ApiCaller() caller: Caller): Promise<ReplayDlqView> {
+    // A tenant token replays its own tenant's dead letters only.
+    return this.replays.replay({ ...dto, tenant: tenantOf(caller, dto.tenant) });
   }
 }

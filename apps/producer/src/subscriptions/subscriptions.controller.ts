@@ -11,7 +11,7 @@ import {
   TestDeliveryView,
   UpdateSubscriptionDto,
 } from '@app/contracts';
-import { ApiTokenGuard } from './api-token.guard.js';
+import { ApiCaller, ApiTokenGuard, type Caller } from './api-token.guard.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 @ApiTags('subscriptions')
@@ -23,46 +23,46 @@ export class SubscriptionsController {
 
   @Post()
   @ApiCreatedResponse({ type: CreatedSubscriptionView })
-  create(@Body() dto: CreateSubscriptionDto): Promise<CreatedSubscriptionView> {
-    return this.subscriptions.create(dto);
+  create(@Body() dto: CreateSubscriptionDto, @ApiCaller() caller: Caller): Promise<CreatedSubscriptionView> {
+    return this.subscriptions.create(dto, caller);
   }
 
   @Get()
   @ApiOkResponse({ type: SubscriptionPage })
-  list(@Query() query: ListSubscriptionsQueryDto): SubscriptionPage {
-    return this.subscriptions.list(query);
+  list(@Query() query: ListSubscriptionsQueryDto, @ApiCaller() caller: Caller): SubscriptionPage {
+    return this.subscriptions.list(query, caller);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: SubscriptionView })
-  get(@Param('id') id: string): SubscriptionView {
-    return this.subscriptions.get(id);
+  get(@Param('id') id: string, @ApiCaller() caller: Caller): SubscriptionView {
+    return this.subscriptions.get(id, caller);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: SubscriptionView })
-  update(@Param('id') id: string, @Body() dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
-    return this.subscriptions.update(id, dto);
+  update(@Param('id') id: string, @Body() dto: UpdateSubscriptionDto, @ApiCaller() caller: Caller): Promise<SubscriptionView> {
+    return this.subscriptions.update(id, dto, caller);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
-  delete(@Param('id') id: string): Promise<void> {
-    return this.subscriptions.delete(id);
+  delete(@Param('id') id: string, @ApiCaller() caller: Caller): Promise<void> {
+    return this.subscriptions.delete(id, caller);
   }
 
   @Post(':id/secret/rotate')
   @HttpCode(200)
   @ApiOkResponse({ type: RotatedSecretView })
-  rotate(@Param('id') id: string, @Body() dto: RotateSecretDto): Promise<RotatedSecretView> {
-    return this.subscriptions.rotateSecret(id, dto);
+  rotate(@Param('id') id: string, @Body() dto: RotateSecretDto, @ApiCaller() caller: Caller): Promise<RotatedSecretView> {
+    return this.subscriptions.rotateSecret(id, dto, caller);
   }
 
   @Post(':id/test')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: TestDeliveryView })
-  test(@Param('id') id: string): Promise<TestDeliveryView> {
-    return this.subscriptions.sendTest(id);
+  test(@Param('id') id: string, @ApiCaller() caller: Caller): Promise<TestDeliveryView> {
+    return this.subscriptions.sendTest(id, caller);
   }
 }

@@ -19,6 +19,7 @@ import { KafkaProducer } from '@app/kafka';
 import { generateSecret } from '@app/signing';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
 import { fanOut } from '../fan-out/fan-out.js';
+import { type Caller, canSee, tenantOf } from './api-token.guard.js';
 
 export const newSubscriptionId = () => `sub_${randomBytes(12).toString('base64url')}`;
 const DEFAULT_PAGE_SIZE = 100;
@@ -96,7 +97,8 @@ export class SubscriptionsService {
   }
 
   /** Creates the subscription; the secret is returned here and on rotation, never again. */
-  async create(dto: CreateSubscriptionDto): Promise<CreatedSubscriptionView> {
+  async create(dto: CreateSubscriptionDto, caller: Caller = {}): Promise<CreatedSubscriptionView> {
+    dto = { ...dto, tenant: tenantOf(caller, dto.tenant) };
     const now = new Date().toISOString();
     const secret = dto.secret ?? generateSecret();
     const blank: Subscription = {
@@ -117,7 +119,8 @@ export class SubscriptionsService {
     return { ...toView(sub), secret };
   }
 
-  list(query: ListSubscriptionsQueryDto): SubscriptionPage {
+  list(query: ListSubscriptionsQueryDto, caller: Caller = {}): SubscriptionPage {
+    query = { ...query, tenant: tenantOf(caller, query.tenant) };
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && after === null) throw new BadRequestException('cursor is not a cursor this API returned');
@@ -132,18 +135,21 @@ export class SubscriptionsService {
     return { data: page.map(toView), next_cursor: matching.length > limit && last ? encodeCursor(last) : undefined };
   }
 
-  get(id: string): SubscriptionView {
-    return toView(this.find(id));
+  get(id: string, caller: Caller = {}): SubscriptionView {
+    return toView(this.find(id, caller));
   }
 
-  async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionView> {
-    const sub = { ...applyFields(this.find(id), dto), updatedAt: new Date().toISOString() };
+  async update(id: string, dto: UpdateSubscriptionDto, caller: Caller = {}): Promise<SubscriptionView> {
+    const current = this.find(id, caller);
+    // A tenant token may not move a subscription out of its tenant (null would clear it).
+    if (caller.tenant !== undefined && dto.tenant !== undefined) tenantOf(caller, dto.tenant ?? '');
+    const sub = { ...applyFields(current, dto), updatedAt: new Date().toISOString() };
     await this.store.put(sub);
     return toView(sub);
   }
 
-  async delete(id: string): Promise<void> {
-    this.find(id);
+  async delete(id: string, caller: Caller = {}): Promise<void> {
+    this.find(id, caller);
     await this.store.delete(id);
   }
 
@@ -151,8 +157,8 @@ export class SubscriptionsService {
    * A new secret signs from now on; the previous one keeps signing alongside it
    * for the rotation window, so receivers can switch without losing a webhook.
    */
-  async rotateSecret(id: string, dto: RotateSecretDto): Promise<RotatedSecretView> {
-    const sub = this.find(id);
+  async rotateSecret(id: string, dto: RotateSecretDto, caller: Caller = {}): Promise<RotatedSecretView> {
+    const sub = this.find(id, caller);
     const now = new Date();
     const ttl = dto.old_secret_ttl_seconds ?? this.config.subscriptions.rotationWindowSeconds;
     const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
@@ -165,8 +171,8 @@ export class SubscriptionsService {
   }
 
   /** Sends a `webhook.test` event to this subscription through the normal delivery path. */
-  async sendTest(id: string): Promise<TestDeliveryView> {
-    const sub = this.find(id);
+  async sendTest(id: string, caller: Caller = {}): Promise<TestDeliveryView> {
+    const sub = this.find(id, caller);
     const now = new Date();
     const event: GatewayEvent = {
       id: `test_${randomUUID()}`,
@@ -183,9 +189,10 @@ export class SubscriptionsService {
     return { webhook_id: job.webhookId, event_id: event.id };
   }
 
-  private find(id: string): Subscription {
+  /** The subscription, if the caller may see it: another tenant's is "not found", like a missing one (nothing leaks). */
+  find(id: string, caller: Caller = {}): Subscription {
     const sub = this.registry.get(id);
-    if (!sub) throw new NotFoundException(`subscription ${id} not found`);
+    if (!sub || !canSee(caller, sub)) throw new NotFoundException(`subscription ${id} not found`);
     return sub;
   }
 }
