@@ -71,7 +71,8 @@ describe('security: tokens, secrets, SSRF, size limits', () => {
   });
 
   it('keeps subscription secrets out of logs, topics and API reads', async () => {
-    const created = await gateway.api('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:1/refused', events: ['sec.*'], retry: { schedule: [1] } }, auth);
+    const headerSecret = 'qovery-shared-secret-in-a-header';
+    const created = await gateway.api('POST', '/v1/subscriptions', { url: 'http://127.0.0.1:1/refused', events: ['sec.*'], retry: { schedule: [1] }, headers: { 'Qovery-Secret': headerSecret } }, auth);
     const ok = await gateway.api('POST', '/v1/subscriptions', { url: 'https://hooks.example.com/ok', events: ['sec.*'] }, auth);
     expect([created.status, ok.status]).toEqual([201, 201]);
     const rotated = await gateway.api('POST', `/v1/subscriptions/${created.body.id}/secret/rotate`, {}, auth);
@@ -94,6 +95,8 @@ describe('security: tokens, secrets, SSRF, size limits', () => {
       ...readers.flatMap((r) => r.records.map((rec) => JSON.stringify(rec))),
     ].join('\n');
     expect(readers[0]!.records.length).toBeGreaterThan(0);
+    // Static headers often carry a shared secret: sealed on the subscriptions topic like the signing secrets.
+    expect(readers.flatMap((r) => r.records.map((rec) => JSON.stringify(rec))).join('\n')).not.toContain(headerSecret);
     expect(output.length).toBeGreaterThan(0);
     for (const secret of [...secrets, secrets.map((s) => s.slice('whsec_'.length)), token, secretsKey].flat()) expect(everything).not.toContain(secret);
   });
