@@ -293,7 +293,7 @@ export const SETTINGS = {
   autoDisableAfterMs: { env: 'DELIVERY_AUTO_DISABLE_AFTER', default: '5d', description: 'Disable a subscription whose attempts have failed continuously this long (0 = never)', parse: duration },
   maxBodyBytes: { env: 'DELIVERY_MAX_BODY_BYTES', default: '2097152', description: 'Largest webhook request body; a larger job is dead-lettered', parse: int(1024, 100 * 1024 * 1024) },
   retryTiers: { env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
-  connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '32', description: 'Keep-alive connections per target origin', parse: int(1, 10_000) },
+  connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '64', description: 'Keep-alive connections per target origin (as many as DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT by default, so every attempt in flight has one)', parse: int(1, 10_000) },
   responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
   targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
   requireHttps: { env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },

@@ -89,4 +89,36 @@ describe('SubscriptionIndex', () => {
     expect(index.remove('s')).toBe(false);
     expect(index.size).toBe(0);
   });
+
+  it('files subscriptions under a literal filter value, visiting only those an event carries, and agrees with a full scan', () => {
+    const index = new SubscriptionIndex<Matchable>();
+    const subs: Matchable[] = [];
+    for (let i = 0; i < 200; i++) {
+      const filters: Record<string, string[]> =
+        i % 4 === 0 ? { 'data.ep': [`EP-${i}`, `ep-${i + 1}`] } : i % 4 === 1 ? { 'data.ep': [`ep-${i}*`] } : i % 4 === 2 ? { 'data.ep': [`ep-${i}`], 'data.env': ['prod*'] } : {};
+      subs.push(sub(`s${i}`, [i % 3 === 0 ? 'order.*' : i % 3 === 1 ? 'order.created' : '*'], { filters }));
+    }
+    for (const s of subs) index.upsert(s);
+    // Replaced and removed subscriptions leave no trace in the literal buckets.
+    index.upsert(sub('s8', ['order.created'], { filters: { 'data.ep': ['moved'] } }));
+    index.remove('s12');
+    const current = [...subs.filter((s) => s.id !== 's8' && s.id !== 's12'), sub('s8', ['order.created'], { filters: { 'data.ep': ['moved'] } })];
+    const scan = (event: { type: string; data: Record<string, unknown> }) =>
+      current
+        .filter((s) => s.events.some((p) => p === '*' || p === event.type || (p.endsWith('.*') && event.type.startsWith(p.slice(0, -1)))))
+        .filter((s) =>
+          Object.entries(s.filters).every(([path, patterns]) => {
+            const value = String(event.data[path.split('.')[1]!] ?? '').toLowerCase();
+            return patterns.some((p) => new RegExp(`^${p.toLowerCase().replaceAll('*', '.*')}$`).test(value));
+          }),
+        )
+        .map((s) => s.id)
+        .sort();
+    for (const ep of ['ep-0', 'EP-1', 'ep-2', 'ep-5', 'ep-50', 'ep-13', 'ep-12', 'moved', 'ep-8', 'none']) {
+      for (const env of ['prod-eu', 'staging']) {
+        const event = { type: 'order.created', data: { ep, env } };
+        expect([ep, env, ids(index.match(event))]).toEqual([ep, env, scan(event)]);
+      }
+    }
+  });
 });

@@ -19,47 +19,103 @@ interface Entry<S extends Matchable> {
   subscription: S;
   /** Every filter must match (AND); any pattern of a filter may (OR). */
   filters: { path: string; keys: string[]; anyOf: ValueMatcher[] }[];
+  /**
+   * The entry's first filter whose patterns are all literal (no `*`), if any: the
+   * entry is filed under each of those values, so an event that carries none of
+   * them never visits it.
+   */
+  literal?: { path: string; keys: string[]; values: string[] };
   /** The last match() call that took this entry, so one met twice is taken once. */
   seen: number;
 }
 
-/** Subscriptions of one tenant (or of none), indexed by event-type pattern. */
-class TypeIndex<S extends Matchable> {
-  readonly exact = new Map<string, Entry<S>[]>();
-  /** `deployment.*` is stored under `deployment.`. */
-  readonly prefix = new Map<string, Entry<S>[]>();
-  readonly catchAll: Entry<S>[] = [];
+/** The event's lower-cased scalar values at a path (read once per match call). */
+type ValuesAt = (path: string, keys: string[]) => string[];
+
+/**
+ * The entries of one type pattern: those with a literal filter by path and value,
+ * the others in a list. An event visits the list and, per path, the entries filed
+ * under its own values there: with many subscriptions on one type told apart by a
+ * literal filter (`data.customer: ["c-42"]`), it visits only its own.
+ */
+class Bucket<S extends Matchable> {
+  readonly plain: Entry<S>[] = [];
+  readonly byLiteral = new Map<string, { keys: string[]; values: Map<string, Entry<S>[]> }>();
   size = 0;
 
   add(entry: Entry<S>): void {
-    for (const pattern of new Set(entry.subscription.events)) {
-      if (pattern === '*') this.catchAll.push(entry);
-      else if (pattern.endsWith('.*')) push(this.prefix, pattern.slice(0, -1), entry);
-      else push(this.exact, pattern, entry);
+    this.size++;
+    const literal = entry.literal;
+    if (!literal) return void this.plain.push(entry);
+    let byValue = this.byLiteral.get(literal.path);
+    if (!byValue) this.byLiteral.set(literal.path, (byValue = { keys: literal.keys, values: new Map() }));
+    for (const value of literal.values) push(byValue.values, value, entry);
+  }
+
+  remove(entry: Entry<S>): void {
+    this.size--;
+    const literal = entry.literal;
+    if (!literal) return pull(this.plain, entry);
+    const byValue = this.byLiteral.get(literal.path);
+    if (!byValue) return;
+    for (const value of literal.values) pullFrom(byValue.values, value, entry);
+    if (byValue.values.size === 0) this.byLiteral.delete(literal.path);
+  }
+
+  collect(visit: (entry: Entry<S>) => void, valuesAt: ValuesAt): void {
+    for (const e of this.plain) visit(e);
+    for (const [path, byValue] of this.byLiteral) {
+      for (const value of valuesAt(path, byValue.keys)) {
+        const entries = byValue.values.get(value);
+        if (entries) for (const e of entries) visit(e);
+      }
     }
+  }
+}
+
+/** Subscriptions of one tenant (or of none), indexed by event-type pattern, then by literal filter value. */
+class TypeIndex<S extends Matchable> {
+  readonly exact = new Map<string, Bucket<S>>();
+  /** `deployment.*` is stored under `deployment.`. */
+  readonly prefix = new Map<string, Bucket<S>>();
+  readonly catchAll = new Bucket<S>();
+  size = 0;
+
+  add(entry: Entry<S>): void {
+    for (const pattern of new Set(entry.subscription.events)) this.bucket(pattern, true)!.add(entry);
     this.size++;
   }
 
   remove(entry: Entry<S>): void {
     for (const pattern of new Set(entry.subscription.events)) {
-      if (pattern === '*') pull(this.catchAll, entry);
-      else if (pattern.endsWith('.*')) pullFrom(this.prefix, pattern.slice(0, -1), entry);
-      else pullFrom(this.exact, pattern, entry);
+      const bucket = this.bucket(pattern, false);
+      if (!bucket) continue;
+      bucket.remove(entry);
+      if (bucket.size === 0 && bucket !== this.catchAll) {
+        if (pattern.endsWith('.*')) this.prefix.delete(pattern.slice(0, -1));
+        else this.exact.delete(pattern);
+      }
     }
     this.size--;
   }
 
   /** Calls `visit` for each entry whose type pattern matches `type` (an entry may come more than once). */
-  collect(type: string, visit: (entry: Entry<S>) => void): void {
-    const exact = this.exact.get(type);
-    if (exact) for (const e of exact) visit(e);
+  collect(type: string, visit: (entry: Entry<S>) => void, valuesAt: ValuesAt): void {
+    this.exact.get(type)?.collect(visit, valuesAt);
     if (this.prefix.size > 0) {
       for (let dot = type.indexOf('.'); dot !== -1; dot = type.indexOf('.', dot + 1)) {
-        const byPrefix = this.prefix.get(type.slice(0, dot + 1));
-        if (byPrefix) for (const e of byPrefix) visit(e);
+        this.prefix.get(type.slice(0, dot + 1))?.collect(visit, valuesAt);
       }
     }
-    for (const e of this.catchAll) visit(e);
+    this.catchAll.collect(visit, valuesAt);
+  }
+
+  private bucket(pattern: string, create: boolean): Bucket<S> | undefined {
+    if (pattern === '*') return this.catchAll;
+    const [map, key] = pattern.endsWith('.*') ? [this.prefix, pattern.slice(0, -1)] : [this.exact, pattern];
+    let bucket = map.get(key);
+    if (!bucket && create) map.set(key, (bucket = new Bucket<S>()));
+    return bucket;
   }
 }
 
@@ -86,8 +142,9 @@ const NO_TENANT = '';
 
 /**
  * The filter service: which subscriptions want an event. Pure and in memory.
- * Lookup is by tenant, then exact type, then type prefixes, then catch-all,
- * so its cost does not grow with subscriptions that cannot match the event.
+ * Lookup is by tenant, then exact type, then type prefixes, then catch-all, and
+ * within each by the value of a literal filter, so its cost does not grow with
+ * subscriptions that cannot match the event.
  * Disabled subscriptions are kept (for get/all) but not indexed.
  */
 export class SubscriptionIndex<S extends Matchable> {
@@ -110,13 +167,12 @@ export class SubscriptionIndex<S extends Matchable> {
   /** Adds or replaces the subscription with this id. */
   upsert(subscription: S): void {
     this.remove(subscription.id);
+    const filters = Object.entries(subscription.filters).map(([path, patterns]) => ({ path, keys: path.split('.'), anyOf: patterns.map(compileValuePattern) }));
+    const literal = Object.entries(subscription.filters).find(([, patterns]) => patterns.length > 0 && patterns.every((p) => !p.includes('*')));
     const entry: Entry<S> = {
       subscription,
-      filters: Object.entries(subscription.filters).map(([path, patterns]) => ({
-        path,
-        keys: path.split('.'),
-        anyOf: patterns.map(compileValuePattern),
-      })),
+      filters,
+      literal: literal && { path: literal[0], keys: literal[0].split('.'), values: [...new Set(literal[1].map((p) => p.toLowerCase()))] },
       seen: 0,
     };
     this.byId.set(subscription.id, entry);
@@ -165,8 +221,8 @@ export class SubscriptionIndex<S extends Matchable> {
       }
       matched.push(entry.subscription);
     };
-    this.byTenant.get(NO_TENANT)?.collect(event.type, visit);
-    if (event.tenant !== undefined && event.tenant !== NO_TENANT) this.byTenant.get(event.tenant)?.collect(event.type, visit);
+    this.byTenant.get(NO_TENANT)?.collect(event.type, visit, valuesAt);
+    if (event.tenant !== undefined && event.tenant !== NO_TENANT) this.byTenant.get(event.tenant)?.collect(event.type, visit, valuesAt);
     return matched;
   }
 }
