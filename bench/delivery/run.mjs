@@ -40,16 +40,18 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 import {
   CLK_TCK,
+  createSubscriptions as createSubscriptionsKit,
   describeExit,
   ensureBroker as startBroker,
   findBrokerPid as brokerPidOf,
   fmtInt,
   fmtMs,
+  gatewayEnv,
   KAFKA_SH,
   kafkaShEnv as kafkaShEnvFor,
   machineCpu,
@@ -67,6 +69,7 @@ import {
   stopProcess,
   tail,
   topicSize as topicSizeOf,
+  waitReadyz,
 } from '../lib/kit.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
@@ -195,39 +198,24 @@ function usageBetween(a, b) {
 
 // ------------------------------------------------------------------ receiver process
 // ------------------------------------------------------------------ gateway apps
-async function appEnv(ports, token, secretsKey) {
-  const env = { ...process.env };
-  try {
-    // Drop every gateway setting the caller's environment may hold: only the values below apply.
-    const { SETTINGS } = await import(pathToFileURL(path.join(opts.root, 'dist/libs/config/src/config.schema.js')).href);
-    for (const s of Object.values(SETTINGS)) delete env[s.env];
-  } catch {
-    // an older dist/: the values below still win
-  }
-  return {
-    ...env,
-    KAFKA_BROKERS: BROKERS.join(','),
-    KAFKA_CLIENT_ID: `bench-${runId}`,
-    TOPIC_PREFIX: prefix,
-    TOPIC_PARTITIONS: String(opts.partitions),
-    SOURCE_TOPICS: topics.source,
-    SOURCE_GROUP_ID: `${prefix}-producer`,
-    SOURCE_START: 'earliest',
-    DELIVERY_GROUP_ID: `${prefix}-delivery`,
-    API_HOST: '127.0.0.1',
-    API_PORT: String(ports.api),
-    DELIVERY_HOST: '127.0.0.1',
-    DELIVERY_PORT: String(ports.delivery),
-    API_TOKENS: token,
-    SECRETS_KEY: secretsKey,
-    DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
-    DELIVERY_TIMEOUT_MS: String(opts.timeoutMs),
-    ...(opts.maxInFlight !== undefined && { DELIVERY_MAX_IN_FLIGHT: String(opts.maxInFlight) }),
-    ...(opts.connectionsPerOrigin !== undefined && { DELIVERY_CONNECTIONS_PER_ORIGIN: String(opts.connectionsPerOrigin) }),
-    LOG_LEVEL: 'warn',
-    ...opts.appEnv,
-  };
-}
+const appEnv = (ports, token, secretsKey) =>
+  gatewayEnv({
+    root: opts.root,
+    brokers: BROKERS,
+    clientId: `bench-${runId}`,
+    prefix,
+    partitions: opts.partitions,
+    sourceTopic: topics.source,
+    ports,
+    token,
+    secretsKey,
+    timeoutMs: opts.timeoutMs,
+    extra: {
+      ...(opts.maxInFlight !== undefined && { DELIVERY_MAX_IN_FLIGHT: String(opts.maxInFlight) }),
+      ...(opts.connectionsPerOrigin !== undefined && { DELIVERY_CONNECTIONS_PER_ORIGIN: String(opts.connectionsPerOrigin) }),
+      ...opts.appEnv,
+    },
+  });
 
 function startApp(name, env, port) {
   const entry = path.join(opts.root, `dist/apps/${name}/src/main.js`);
@@ -243,55 +231,33 @@ function assertAppsRunning() {
   }
 }
 
-async function waitReady(app) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last;
-  for (;;) {
-    checkpoint();
-    assertAppsRunning();
-    try {
-      const res = await fetch(`http://127.0.0.1:${app.port}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
-    } catch (err) {
-      last = err.cause?.code ?? err.message;
-    }
-    if (Date.now() > deadline) throw new Error(`the ${app.name} app was not ready after ${READY_TIMEOUT_MS / 1000} s (last /readyz: ${last})`);
-    await pause(200);
-  }
-}
+const waitReady = (app) =>
+  waitReadyz(`http://127.0.0.1:${app.port}`, {
+    name: app.name,
+    timeoutMs: READY_TIMEOUT_MS,
+    pause,
+    assertRunning: () => {
+      checkpoint();
+      assertAppsRunning();
+    },
+  });
 
 const stopApp = (app) => stopProcess(app, { timeoutMs: STOP_TIMEOUT_MS, say });
 
 // ------------------------------------------------------------------ subscriptions
-async function createSubscriptions(apiUrl, token, receiverPorts) {
-  const ids = new Array(opts.endpoints);
-  let next = 0;
-  const worker = async () => {
-    while (next < opts.endpoints) {
-      checkpoint();
-      const i = next++;
-      const body = {
-        url: `http://127.0.0.1:${receiverPorts[i % receiverPorts.length]}/ep/${i}`,
-        events: [EVENT_TYPE],
-        filters: { 'data.ep': [String(i)] },
-        retry: { schedule: opts.retry },
-        description: `${prefix} endpoint ${i}`,
-      };
-      const res = await fetch(`${apiUrl}/v1/subscriptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await res.text();
-      if (res.status !== 201) throw new Error(`POST /v1/subscriptions for endpoint ${i} answered ${res.status}: ${text.slice(0, 500)}`);
-      ids[i] = JSON.parse(text).id;
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return ids;
-}
+const createSubscriptions = (apiUrl, token, receiverPorts) =>
+  createSubscriptionsKit({
+    apiUrl,
+    token,
+    checkpoint,
+    bodies: Array.from({ length: opts.endpoints }, (_, i) => ({
+      url: `http://127.0.0.1:${receiverPorts[i % receiverPorts.length]}/ep/${i}`,
+      events: [EVENT_TYPE],
+      filters: { 'data.ep': [String(i)] },
+      retry: { schedule: opts.retry },
+      description: `${prefix} endpoint ${i}`,
+    })),
+  });
 
 // ------------------------------------------------------------------ events and outcomes
 /** eventId → { phase, ep, seq, sentAt } */

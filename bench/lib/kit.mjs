@@ -5,7 +5,7 @@ import { fork, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -19,7 +19,7 @@ export const now = () => performance.timeOrigin + performance.now();
 export function parseArgs(argv) {
   const opts = { appEnv: {} };
   for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`unknown argument ${arg} (options are --name=value)`);
     const [, name, value] = m;
     if (name === 'app-env') {
@@ -350,13 +350,12 @@ export async function publishBacklog({ producer, topic, count, rate, makeEvent, 
   for (let tick = 1; seq < count; tick++) {
     checkpoint();
     const sentAt = now();
-    const sends = [];
+    // One produce call after the other: records reach each partition in the order of their seq.
     for (const end = Math.min(count, seq + chunk); seq < end; ) {
       const messages = [];
       for (const stop = Math.min(end, seq + 2000); seq < stop; seq++) messages.push(makeEvent(seq, sentAt));
-      sends.push(producer.send({ topic, acks: -1, messages }));
+      await producer.send({ topic, acks: -1, messages });
     }
-    await Promise.all(sends);
     const wait = start + tick * 100 - now();
     if (wait > 0) await pause(wait);
   }
@@ -367,4 +366,80 @@ export async function publishBacklog({ producer, topic, count, rate, makeEvent, 
 export async function topicSize(admin, topic) {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/**
+ * The environment of the gateway's apps for a benchmark run: the caller's environment without any
+ * gateway setting (SETTINGS of <root>/dist/libs/config), then these values, then `extra`.
+ */
+export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, sourceTopic, ports, token, secretsKey, timeoutMs, extra = {} }) {
+  const env = { ...process.env };
+  try {
+    const { SETTINGS } = await import(pathToFileURL(path.join(root, 'dist/libs/config/src/config.schema.js')).href);
+    for (const s of Object.values(SETTINGS)) delete env[s.env];
+  } catch {
+    // an older dist/: the values below still win
+  }
+  return {
+    ...env,
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_CLIENT_ID: clientId,
+    TOPIC_PREFIX: prefix,
+    TOPIC_PARTITIONS: String(partitions),
+    SOURCE_TOPICS: sourceTopic,
+    SOURCE_GROUP_ID: `${prefix}-producer`,
+    SOURCE_START: 'earliest',
+    DELIVERY_GROUP_ID: `${prefix}-delivery`,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(ports.api),
+    DELIVERY_HOST: '127.0.0.1',
+    DELIVERY_PORT: String(ports.delivery),
+    API_TOKENS: token,
+    SECRETS_KEY: secretsKey,
+    DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
+    DELIVERY_TIMEOUT_MS: String(timeoutMs),
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** Polls <url>/readyz until 200; throws when `assertRunning` throws or after `timeoutMs`. */
+export async function waitReadyz(url, { name, timeoutMs = 120_000, assertRunning = () => undefined, pause = sleep }) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    assertRunning();
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) return;
+      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = err.cause?.code ?? err.message;
+    }
+    if (Date.now() > deadline) throw new Error(`the ${name} app was not ready after ${timeoutMs / 1000} s (last /readyz: ${last})`);
+    await pause(200);
+  }
+}
+
+/** POSTs each body to <apiUrl>/v1/subscriptions, `concurrency` at a time; returns their ids in order. */
+export async function createSubscriptions({ apiUrl, token, bodies, concurrency = 16, checkpoint = () => undefined }) {
+  const ids = new Array(bodies.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      checkpoint();
+      const i = next++;
+      const res = await fetch(`${apiUrl}/v1/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(bodies[i]),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.text();
+      if (res.status !== 201) throw new Error(`POST /v1/subscriptions #${i} (${bodies[i].url}) answered ${res.status}: ${text.slice(0, 500)}`);
+      ids[i] = JSON.parse(text).id;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ids;
 }
