@@ -88,6 +88,10 @@ const EVENT_TYPE = 'bench.event';
 const KEYS = 64; // distinct Kafka keys; per-key order is checked at the receiver
 const PAD = 'x'.repeat(150); // events of about 320 bytes, like the anchors'
 
+// One endpoint takes every delivery in S1/S2/P: the default per-endpoint cap (64 in flight; more are
+// moved aside to the 1 s retry tier) and 32 connections per origin throttle it. Tuned: the process-wide
+// cap is the only one, with a connection per attempt in flight.
+const GATEWAY_TUNED = { DELIVERY_MAX_IN_FLIGHT: '1024', DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT: '1024', DELIVERY_CONNECTIONS_PER_ORIGIN: '1024' };
 const SYSTEMS = {
   'kafka-hooks': { kind: 'kafka-hooks', label: 'kafka-hooks, defaults', settings: 'concurrency 1 (schema default), mode committed + fallbackMode earliest' },
   'kafka-hooks-c100': { kind: 'kafka-hooks', concurrency: 100, label: 'kafka-hooks, concurrency 100', settings: 'concurrency: 100' },
@@ -100,10 +104,17 @@ const SYSTEMS = {
     label: 'Kafka Connect + clescot, tuned',
     settings: 'okhttp dispatcher 256 / 256 per host, httpclient.async.fixed.thread.pool.size 256, 256 idle connections',
   },
-  gateway: { kind: 'gateway', label: 'this gateway', settings: 'both apps; signing, results, retries as shipped' },
+  gateway: { kind: 'gateway', label: 'this gateway, defaults', settings: 'both apps; signing, result records, retries as shipped; every setting at its default' },
+  'gateway-tuned': {
+    kind: 'gateway',
+    label: 'this gateway, tuned',
+    settings: Object.entries(GATEWAY_TUNED).map(([k, v]) => `${k}=${v}`).join(' '),
+    appEnv: GATEWAY_TUNED,
+  },
 };
 const SCENARIOS = ['S1', 'S1x10', 'S2', 'P', 'S3', 'S4'];
 const GATEWAY_ONLY = new Set(['S1x10', 'S3', 'S4']);
+const isGateway = (id) => SYSTEMS[id].kind === 'gateway';
 
 // ------------------------------------------------------------------ options
 const raw = parseArgs(process.argv.slice(2));
@@ -229,7 +240,7 @@ function readdirRecursive(dir) {
  */
 async function startSystem(id, ctx) {
   const sys = SYSTEMS[id];
-  if (sys.kind === 'gateway') return startGateway(ctx);
+  if (sys.kind === 'gateway') return startGateway({ ...ctx, appEnv: { ...sys.appEnv, ...ctx.appEnv } });
   const dir = path.join(logRoot, ctx.tag);
   mkdirSync(dir, { recursive: true });
   const url = `${ctx.receiverUrl}/ep/0`;
@@ -328,12 +339,13 @@ async function startGateway(ctx) {
     ports,
     token,
     secretsKey: randomBytes(32).toString('hex'),
-    timeoutMs: 2000,
     extra: { ...ctx.appEnv, ...opts.appEnv },
   });
-  const flags = [...NODE_FLAGS, ...(ctx.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`] : [])];
+  let starts = 0;
   const app = (name) => {
-    const a = track(spawnLogged(name, process.execPath, [...flags, path.join(REPO, `dist/apps/${name}/src/main.js`)], { env, logDir }));
+    // Profiles named <app>-<n>: producer-1 is the producer app that only served the subscriptions' creation.
+    const prof = ctx.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`, `--cpu-prof-name=${name}-${++starts}.cpuprofile`] : [];
+    const a = track(spawnLogged(name, process.execPath, [...NODE_FLAGS, ...prof, path.join(REPO, `dist/apps/${name}/src/main.js`)], { env, logDir }));
     a.port = name === 'producer' ? ports.api : ports.delivery;
     return a;
   };
@@ -458,7 +470,7 @@ async function drainRun({ system, scenario, events, fanOut = 1, behaviour = 'ok'
     published = await publishBacklog({ producer, topic, count: events, rate: 50_000, makeEvent, pause, checkpoint });
     say(`  ${system} ${scenario}: backlog of ${fmtInt(events)} events published in ${((now() - t) / 1000).toFixed(1)} s; starting ${system}…`);
   };
-  const gatewaySubs = SYSTEMS[system].kind === 'gateway' ? (subscriptions ?? Array.from({ length: fanOut }, (_, i) => subscription(i))) : undefined;
+  const gatewaySubs = isGateway(system) ? (subscriptions ?? Array.from({ length: fanOut }, (_, i) => subscription(i))) : undefined;
   if (!gatewaySubs) await publish();
   const handle = await startSystem(system, { tag, topic, receiverUrl: state.receiverUrl, admin: state.admin, subscriptions: gatewaySubs, beforeStart: gatewaySubs ? publish : undefined, appEnv, cpuProf });
   const sampler = new TreeSampler(handle.procs.map((p) => p.child.pid));
@@ -503,6 +515,7 @@ async function drainRun({ system, scenario, events, fanOut = 1, behaviour = 'ok'
       latencyMs: sum.latencyMs,
       cpuS: usage.cpuS,
       peakRssMb: usage.peakRssMb,
+      maxProcessRssMb: usage.maxProcessRssMb,
       processes: usage.processes,
       cpuMsPer1k: sum.delivered > 0 ? (usage.cpuS * 1e6) / sum.delivered : NaN,
     };
@@ -526,7 +539,7 @@ async function pacedRuns({ system, rates }) {
   await r.call('behave', { behaviours: [], fallback: 'ok' });
   const producer = await runClients();
   const topic = await freshTopic(tag);
-  const gatewaySubs = SYSTEMS[system].kind === 'gateway' ? [subscription(0)] : undefined;
+  const gatewaySubs = isGateway(system) ? [subscription(0)] : undefined;
   const handle = await startSystem(system, { tag, topic, receiverUrl: state.receiverUrl, admin: state.admin, subscriptions: gatewaySubs });
   const sampler = new TreeSampler(handle.procs.map((p) => p.child.pid));
   const out = [];
@@ -643,7 +656,7 @@ async function isolationRun() {
 /** Self time per function of each .cpuprofile in `dir` (bench/profile-summary.ts, run with Node's type stripping). */
 async function summariseProfiles(dir) {
   const out = {};
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && x !== 'producer-1.cpuprofile')) {
     const r = await run(process.execPath, ['--no-warnings', path.join(REPO, 'bench/profile-summary.ts'), path.join(dir, f), '15'], { quiet: true });
     out[f] = r.output.trim();
   }
@@ -651,6 +664,8 @@ async function summariseProfiles(dir) {
 }
 
 // ------------------------------------------------------------------ main
+const loadavgAtStart = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
 async function main() {
   const scenarios = opts.scenarios;
   const peers = opts.peers;
@@ -659,7 +674,7 @@ async function main() {
   checkpoint();
   if (peers.some((p) => SYSTEMS[p].kind === 'kafka-hooks')) await installNodePeers();
   if (peers.some((p) => SYSTEMS[p].kind === 'connect')) await installConnect();
-  if (peers.includes('gateway') && opts.build) {
+  if (peers.some(isGateway) && opts.build) {
     say('building dist/…');
     const b = await run('bash', [path.join(REPO, 'scripts/run.sh'), 'build'], { quiet: true });
     if (b.code !== 0) throw new Error(`build failed:\n${b.output.slice(-3000)}`);
@@ -674,16 +689,20 @@ async function main() {
 
   const results = [];
   const record = (res) => {
+    res.loadavg1 = os.loadavg()[0];
     results.push(res);
     if (res.scenario !== 'P' && res.scenario !== 'S3') {
       say(
         `  → ${res.system} ${res.scenario}: ${fmtInt(res.perS)}/s, ${fmtInt(res.delivered)} delivered + ${res.deadLettered} dead-lettered + ${fmtInt(res.pending)} pending of ${fmtInt(res.expected)}, ` +
-          `dup ${res.duplicates}, order ${res.orderViolations}, peak ${res.peakInFlight} in flight, CPU ${res.cpuS.toFixed(1)} s (${res.cpuMsPer1k.toFixed(0)} ms/1k), RSS ${res.peakRssMb.toFixed(0)} MB` +
+          `dup ${res.duplicates}, order ${res.orderViolations}, peak ${res.peakInFlight} in flight, CPU ${res.cpuS.toFixed(1)} s (${res.cpuMsPer1k.toFixed(0)} ms/1k), RSS ${res.peakRssMb.toFixed(0)} MB; load ${res.loadavg1.toFixed(1)}` +
           `${res.void.length ? `  VOID: ${res.void.join('; ')}` : ''}`,
       );
     }
   };
-  const forScenario = (s) => (GATEWAY_ONLY.has(s) ? peers.filter((p) => p === 'gateway') : peers);
+  // Gateway-only scenarios run once, with the tuned gateway when it is selected (S1x10's and S4's
+  // endpoints share one origin, which the default per-endpoint cap throttles); S3 runs with the defaults.
+  const bestGateway = peers.includes('gateway-tuned') ? 'gateway-tuned' : peers.find(isGateway);
+  const forScenario = (s) => (s === 'S3' ? (peers.includes('gateway') ? ['gateway'] : peers.filter(isGateway).slice(0, 1)) : GATEWAY_ONLY.has(s) ? (bestGateway ? [bestGateway] : []) : peers);
   const median = (xs) => {
     const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
     return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN;
@@ -705,26 +724,26 @@ async function main() {
             ctxEndpoints.n = 1;
           }
         } else if (scenario === 'S3') {
-          const res = await isolationRun();
+          const res = { ...(await isolationRun()), system };
           results.push(res);
           say(`  → S3: healthy p99 ${fmtMs(res.healthyP99)} ms, with 10% faulty ${fmtMs(res.faultyHealthyP99)} ms (${res.ratio?.toFixed(2)}×), accounting ${res.exact ? 'exact' : 'NOT exact'}`);
         } else if (scenario === 'P') {
-          const gwS1 = median(results.filter((x) => x.system === 'gateway' && x.scenario === 'S1').map((x) => x.perS));
-          const rates = [...new Set(opts.rates.map((x) => (x === 'half' ? (Number.isFinite(gwS1) ? Math.round(gwS1 / 2 / 100) * 100 : undefined) : x)).filter(Boolean))].sort((a, b) => a - b);
-          for (const res of await pacedRuns({ system, rates })) results.push({ ...res, run });
+          const gwS1 = Math.max(...peers.filter(isGateway).map((g) => median(results.filter((x) => x.system === g && x.scenario === 'S1').map((x) => x.perS))).filter(Number.isFinite));
+          const rates = [...new Set(opts.rates.map((x) => (x === 'half' ? (gwS1 > 0 && Number.isFinite(gwS1) ? Math.round(gwS1 / 2 / 100) * 100 : undefined) : x)).filter(Boolean))].sort((a, b) => a - b);
+          for (const res of await pacedRuns({ system, rates })) results.push({ ...res, run, loadavg1: os.loadavg()[0] });
         }
       }
     }
   }
 
   let profile;
-  if (opts.profile && peers.includes('gateway')) {
+  if (opts.profile && bestGateway) {
     const dir = path.join(logRoot, 'cpu-prof');
     mkdirSync(dir, { recursive: true });
-    say(`profiling: one more gateway S1 run with --cpu-prof (${dir})…`);
-    const res = await drainRun({ system: 'gateway', scenario: 'S1', events: opts.events, cpuProf: dir });
+    say(`profiling: one more ${bestGateway} S1 run with --cpu-prof (${dir})…`);
+    const res = await drainRun({ system: bestGateway, scenario: 'S1', events: opts.events, cpuProf: dir });
     say(`  profiled run: ${fmtInt(res.perS)}/s (not in the table: the profiler slows it)`);
-    profile = { run: res, summaries: await summariseProfiles(dir) };
+    profile = { system: bestGateway, run: res, summaries: await summariseProfiles(dir) };
     for (const [f, text] of Object.entries(profile.summaries)) console.log(`\n--- ${f} ---\n${text}`);
   }
 
@@ -735,6 +754,7 @@ async function main() {
     node: process.version,
     java: (spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr ?? '').split('\n')[0],
     loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadavgAtStart,
   };
   const commit = (await run('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { quiet: true })).output.trim();
   const report = { benchId, commit, date: new Date().toISOString(), argv: process.argv.slice(2), opts, machine, systems: SYSTEMS, results, profile };

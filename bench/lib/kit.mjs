@@ -182,16 +182,18 @@ export class TreeSampler {
     this.base = new Map([...this.last].map(([pid, u]) => [pid, u.cpu]));
   }
 
-  /** {cpuS, peakRssMb (sum of each process's VmHWM), processes} since mark(). */
+  /** {cpuS, peakRssMb (sum of each process's VmHWM), maxProcessRssMb, processes} since mark(). */
   read() {
     this.sample();
     let cpuS = 0;
     let peakRssMb = 0;
+    let maxProcessRssMb = 0;
     for (const [pid, u] of this.last) {
       cpuS += u.cpu - (this.base.get(pid) ?? 0);
       peakRssMb += u.hwmMb;
+      maxProcessRssMb = Math.max(maxProcessRssMb, u.hwmMb);
     }
-    return { cpuS, peakRssMb, processes: this.last.size };
+    return { cpuS, peakRssMb, maxProcessRssMb, processes: this.last.size };
   }
 
   stop() {
@@ -370,7 +372,8 @@ export async function topicSize(admin, topic) {
 
 /**
  * The environment of the gateway's apps for a benchmark run: the caller's environment without any
- * gateway setting (SETTINGS of <root>/dist/libs/config), then these values, then `extra`.
+ * gateway setting (SETTINGS of <root>/dist/libs/config), then these values, then `extra`
+ * (timeoutMs undefined: the gateway's default DELIVERY_TIMEOUT_MS).
  */
 export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, sourceTopic, ports, token, secretsKey, timeoutMs, extra = {} }) {
   const env = { ...process.env };
@@ -397,7 +400,7 @@ export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, 
     API_TOKENS: token,
     SECRETS_KEY: secretsKey,
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
-    DELIVERY_TIMEOUT_MS: String(timeoutMs),
+    ...(timeoutMs !== undefined && { DELIVERY_TIMEOUT_MS: String(timeoutMs) }),
     LOG_LEVEL: 'warn',
     ...extra,
   };
