@@ -56,8 +56,6 @@ import {
   fmtInt,
   fmtMs,
   gatewayEnv,
-  KAFKA_SH,
-  kafkaShEnv,
   now,
   num,
   parseArgs,
@@ -65,6 +63,8 @@ import {
   publishBacklog,
   publishPaced,
   ReceiverProcess,
+  runMain,
+  stopBroker,
   REPO,
   run,
   spawnLogged,
@@ -795,58 +795,25 @@ function cleanup() {
         sleep(15_000),
       ]);
     }
-    if (state.brokerStarted) {
-      say('stopping the Kafka broker this run started…');
-      await run('bash', [KAFKA_SH, 'down'], { env: kafkaShEnv(BROKERS), detached: true });
-    }
+    if (state.brokerStarted) await stopBroker(BROKERS, say);
   })();
   return cleaning;
 }
 
-let exiting = false;
-async function finish(code) {
-  if (exiting) return;
-  exiting = true;
-  try {
-    await cleanup();
-  } catch (err) {
-    console.error(`bench: cleanup failed: ${err.stack ?? err}`);
-    code ||= 1;
-  }
-  process.exit(code);
-}
-
-let signals = 0;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (++signals === 1) {
-      say(`${signal}: stopping everything this run started (again to kill at once)…`);
-      interrupt.abort();
-      void finish(130);
-    } else {
-      for (const p of state.procs) if (!p.exit) p.child.kill('SIGKILL');
-      state.receiver?.child.kill('SIGKILL');
-      process.exit(130);
+runMain(main, {
+  name: 'bench',
+  say,
+  interrupt,
+  cleanup,
+  killNow: () => {
+    for (const p of state.procs) {
+      if (p.exit) continue;
+      try {
+        process.kill(-p.child.pid, 'SIGKILL');
+      } catch {
+        p.child.kill('SIGKILL');
+      }
     }
-  });
-}
-process.on('exit', () => {
-  for (const p of state.procs) {
-    if (p.exit) continue;
-    try {
-      process.kill(-p.child.pid, 'SIGKILL');
-    } catch {
-      p.child.kill('SIGKILL');
-    }
-  }
-  if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
-});
-
-main().then(
-  (code) => finish(code),
-  (err) => {
-    if (exiting) return;
-    console.error(`bench: FAILED: ${err.stack ?? err.message}`);
-    void finish(1);
+    if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
   },
-);
+});

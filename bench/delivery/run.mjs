@@ -52,8 +52,6 @@ import {
   fmtInt,
   fmtMs,
   gatewayEnv,
-  KAFKA_SH,
-  kafkaShEnv as kafkaShEnvFor,
   machineCpu,
   now,
   num,
@@ -64,6 +62,8 @@ import {
   publishBacklog as publishBacklogKit,
   publishPaced as publishPacedKit,
   ReceiverProcess,
+  runMain,
+  stopBroker,
   run,
   spawnLogged,
   stopProcess,
@@ -158,7 +158,6 @@ const t0 = now();
 const say = (msg) => console.log(`[bench ${((now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
 
 // ------------------------------------------------------------------ small helpers
-const kafkaShEnv = () => kafkaShEnvFor(BROKERS);
 const findBrokerPid = () => brokerPidOf(BROKERS);
 const topicSize = (topic) => topicSizeOf(state.admin, topic);
 const publishPaced = (producer, phase, rate, seconds) =>
@@ -753,51 +752,18 @@ function cleanup() {
       }
     }
     await Promise.all(state.clients.map((c) => Promise.race([c.disconnect().catch(() => undefined), sleep(10_000)])));
-    if (state.brokerStarted) {
-      say('stopping the Kafka broker this run started…');
-      await run('bash', [KAFKA_SH, 'down'], { env: kafkaShEnv(), detached: true });
-    }
+    if (state.brokerStarted) await stopBroker(BROKERS, say);
   })();
   return cleaning;
 }
 
-let exiting = false;
-async function finish(code) {
-  if (exiting) return;
-  exiting = true;
-  try {
-    await cleanup();
-  } catch (err) {
-    console.error(`bench: cleanup failed: ${err.stack ?? err}`);
-    code ||= 1;
-  }
-  process.exit(code);
-}
-
-let signals = 0;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (++signals === 1) {
-      say(`${signal}: stopping everything this run started (again to kill at once)…`);
-      interrupt.abort();
-      void finish(130);
-    } else {
-      for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
-      state.receiver?.child.kill('SIGKILL');
-      process.exit(130);
-    }
-  });
-}
-process.on('exit', () => {
-  for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
-  if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
-});
-
-main().then(
-  (code) => finish(code),
-  (err) => {
-    if (exiting) return;
-    console.error(`bench: FAILED: ${err.stack ?? err.message}`);
-    void finish(1);
+runMain(main, {
+  name: 'bench',
+  say,
+  interrupt,
+  cleanup,
+  killNow: () => {
+    for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
+    if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
   },
-);
+});

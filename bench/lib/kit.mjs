@@ -446,3 +446,50 @@ export async function createSubscriptions({ apiUrl, token, bodies, concurrency =
   await Promise.all(Array.from({ length: concurrency }, worker));
   return ids;
 }
+
+/**
+ * Runs a harness's main(): exits with its code after cleanup(); the first Ctrl-C / SIGTERM aborts
+ * `interrupt` and cleans up, a second one calls killNow() and exits at once; killNow() also runs on exit.
+ */
+export function runMain(main, { name, say, interrupt, cleanup, killNow }) {
+  let exiting = false;
+  const finish = async (code) => {
+    if (exiting) return;
+    exiting = true;
+    try {
+      await cleanup();
+    } catch (err) {
+      console.error(`${name}: cleanup failed: ${err.stack ?? err}`);
+      code ||= 1;
+    }
+    process.exit(code);
+  };
+  let signals = 0;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (++signals === 1) {
+        say(`${signal}: stopping everything this run started (again to kill at once)…`);
+        interrupt.abort();
+        void finish(130);
+      } else {
+        killNow();
+        process.exit(130);
+      }
+    });
+  }
+  process.on('exit', killNow);
+  main().then(
+    (code) => finish(code),
+    (err) => {
+      if (exiting) return;
+      console.error(`${name}: FAILED: ${err.stack ?? err.message}`);
+      void finish(1);
+    },
+  );
+}
+
+/** scripts/kafka.sh down for the local broker in `brokers` (detached: a second Ctrl-C does not interrupt it). */
+export async function stopBroker(brokers, say) {
+  say('stopping the Kafka broker this run started…');
+  await run('bash', [KAFKA_SH, 'down'], { env: kafkaShEnv(brokers), detached: true });
+}
