@@ -13,7 +13,7 @@ function stats(xs) {
 const range = (s, f = fmtInt) => (!s ? '–' : s.n === 1 ? f(s.median) : `**${f(s.median)}** (${f(s.min)}–${f(s.max)})`);
 
 function pick(results, system, scenario, extra = () => true) {
-  return results.filter((r) => r.system === system && r.scenario === scenario && !r.skipped && extra(r));
+  return results.filter((r) => r.system === system && r.scenario === scenario && !r.skipped && !r.failed && extra(r));
 }
 
 /** Per system: the figures of the summary table. */
@@ -25,7 +25,7 @@ export function summarise(report) {
     const s2 = pick(report.results, system, 'S2');
     const x10 = pick(report.results, system, 'S1x10');
     const s4 = pick(report.results, system, 'S4');
-    const all = report.results.filter((r) => r.system === system && !r.skipped && r.scenario !== 'S3');
+    const all = report.results.filter((r) => r.system === system && !r.skipped && !r.failed && r.scenario !== 'S3');
     const p = Object.fromEntries(
       rates.map((rate) => {
         const rs = pick(report.results, system, 'P', (r) => r.rate === rate);
@@ -49,6 +49,7 @@ export function summarise(report) {
       s4: stats(s4.map((r) => r.perS)),
       p,
       voids: all.filter((r) => r.void?.length).length,
+      failed: report.results.filter((r) => r.system === system && r.failed).length,
       runs: all.length,
       duplicates: all.reduce((a, r) => a + (r.duplicates ?? 0), 0),
       orderViolations: all.reduce((a, r) => a + (r.orderViolations ?? 0), 0),
@@ -76,7 +77,7 @@ export function renderDocsSection(report) {
     ...rates.map((r) => `P p99 ms @ ${fmtInt(r)}/s (p50 / max)`),
     'S1 ×10 deliveries/s',
     'S4 deliveries/s',
-    'void / runs, dup, order',
+    'void / runs (failed), dup, order',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -94,12 +95,12 @@ export function renderDocsSection(report) {
       ...pCells,
       gatewayOnly(r, range(r.x10)),
       gatewayOnly(r, range(r.s4)),
-      `${r.voids} / ${r.runs}, ${r.duplicates}, ${r.orderViolations}`,
+      `${r.voids} / ${r.runs}${r.failed ? ` (${r.failed} failed)` : ''}, ${r.duplicates}, ${r.orderViolations}`,
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   const table = lines.join('\n');
-  const s3 = report.results.filter((r) => r.scenario === 'S3');
+  const s3 = report.results.filter((r) => r.scenario === 'S3' && !r.failed);
   const o = report.opts;
   const m = report.machine;
   const text = [
@@ -147,7 +148,7 @@ function gatewayVerdicts(gw, report) {
   const mark = (ok, s) => v.push(`- ${ok === undefined ? 'not measured' : ok ? 'met' : '**missed**'}: ${s}`);
   mark(gw.s1 && gw.s1.median >= TARGETS.S1, `S1 ≥ ${fmtInt(TARGETS.S1)}/s: ${range(gw.s1)}`);
   mark(gw.s2 && gw.s2.median >= TARGETS.S2, `S2 ≥ ${fmtInt(TARGETS.S2)}/s with bounded in-flight: ${range(gw.s2)}, peak ${range(gw.s2Peak)} in flight`);
-  const s3 = report.results.find((r) => r.scenario === 'S3');
+  const s3 = report.results.find((r) => r.scenario === 'S3' && !r.failed);
   mark(s3 ? Number.isFinite(s3.ratio) && s3.ratio <= 1.5 && s3.exact : undefined, `S3 healthy p99 ≤ 1.5× all-healthy, exact accounting (S3 runs with the default settings)${s3 ? `: ${Number.isFinite(s3.ratio) ? s3.ratio.toFixed(2) : '∞'}×, ${s3.exact ? 'exact' : 'not exact'}` : ''}`);
   const p500 = gw.p[500];
   mark(p500?.p99 ? p500.p99.median <= TARGETS.p99At500 : undefined, `P p99 ≤ ${TARGETS.p99At500} ms at 500/s: ${p500?.p99 ? `${fmtMs(p500.p99.median)} ms` : '–'}`);

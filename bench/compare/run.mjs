@@ -260,8 +260,7 @@ async function startSystem(id, ctx) {
     mkdirSync(runDir, { recursive: true });
     writeFileSync(path.join(runDir, 'watt.json'), JSON.stringify(config, null, 2));
     dlqTopic = `${ctx.tag}.dlq`;
-    await ctx.admin.createTopics({ topics: [{ topic: dlqTopic, numPartitions: 1 }] });
-    state.topics.add(dlqTopic);
+    await createTopic(dlqTopic, 1);
     const wattpm = path.join(PEERS_CACHE, 'node_modules', 'wattpm', 'bin', 'cli.js');
     proc = spawnLogged(id, process.execPath, [existsSync(wattpm) ? wattpm : path.join(PEERS_CACHE, 'node_modules', '.bin', 'wattpm'), 'start'], {
       cwd: runDir,
@@ -419,12 +418,30 @@ async function closeRunClients(producer) {
   state.admin = undefined;
 }
 
-async function freshTopic(tag) {
-  const topic = `${tag}.events`;
-  await state.admin.createTopics({ topics: [{ topic, numPartitions: opts.partitions }], waitForLeaders: true });
+/**
+ * Creates a topic and waits until every partition has a leader. Not createTopics' waitForLeaders:
+ * right after the creation the broker may answer the metadata request with
+ * UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry there.
+ */
+async function createTopic(topic, numPartitions) {
+  await state.admin.createTopics({ topics: [{ topic, numPartitions }] });
   state.topics.add(topic);
-  return topic;
+  const deadline = now() + 30_000;
+  for (;;) {
+    checkpoint();
+    try {
+      const { topics } = await state.admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = topics[0]?.partitions ?? [];
+      if (parts.length === numPartitions && parts.every((p) => p.leader >= 0)) return topic;
+    } catch (err) {
+      if (now() > deadline) throw err;
+    }
+    if (now() > deadline) throw new Error(`topic ${topic}: partitions without a leader after 30 s`);
+    await pause(100);
+  }
 }
+
+const freshTopic = (tag) => createTopic(`${tag}.events`, opts.partitions);
 
 async function deleteRunTopics(tag) {
   try {
@@ -714,27 +731,39 @@ async function main() {
       for (const system of forScenario(scenario)) {
         checkpoint();
         say(`${scenario} run ${run}/${opts.runs}: ${system} (${SYSTEMS[system].label})`);
-        if (scenario === 'S1') record({ ...(await drainRun({ system, scenario, events: opts.events })), run });
-        else if (scenario === 'S1x10') record({ ...(await drainRun({ system, scenario, events: Math.round(opts.events / 5), fanOut: 10 })), run });
-        else if (scenario === 'S2') record({ ...(await drainRun({ system, scenario, events: opts.s2Events, behaviour: 'delay:100', windowS: opts.s2WindowS })), run });
-        else if (scenario === 'S4') {
-          ctxEndpoints.n = opts.s4Subscriptions;
-          try {
-            const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
-            record({ ...(await drainRun({ system, scenario, events: opts.s4Events, subscriptions: subs })), run, subscriptions: opts.s4Subscriptions });
-          } finally {
-            ctxEndpoints.n = 1;
-          }
-        } else if (scenario === 'S3') {
-          const res = { ...(await isolationRun()), system };
-          results.push(res);
-          say(`  → S3: healthy p99 ${fmtMs(res.healthyP99)} ms, with 10% faulty ${fmtMs(res.faultyHealthyP99)} ms (${res.ratio?.toFixed(2)}×), accounting ${res.exact ? 'exact' : 'NOT exact'}`);
-        } else if (scenario === 'P') {
-          const gwS1 = Math.max(...peers.filter(isGateway).map((g) => median(results.filter((x) => x.system === g && x.scenario === 'S1').map((x) => x.perS))).filter(Number.isFinite));
-          const rates = [...new Set(opts.rates.map((x) => (x === 'half' ? (gwS1 > 0 && Number.isFinite(gwS1) ? Math.round(gwS1 / 2 / 100) * 100 : undefined) : x)).filter(Boolean))].sort((a, b) => a - b);
-          for (const res of await pacedRuns({ system, rates })) results.push({ ...res, run, loadavg1: os.loadavg()[0] });
+        try {
+          await runOne(scenario, system, run);
+          writeFileSync(path.join(logRoot, 'results-so-far.json'), JSON.stringify(results, null, 2));
+        } catch (err) {
+          if (interrupt.signal.aborted) throw err;
+          // One failed run does not end the benchmark: it is reported as failed, and the next one starts.
+          say(`  ✗ ${system} ${scenario} run ${run} FAILED: ${err.stack ?? err.message}`);
+          results.push({ system, scenario, run, failed: String(err.message ?? err).slice(0, 500) });
         }
       }
+    }
+  }
+
+  async function runOne(scenario, system, run) {
+    if (scenario === 'S1') record({ ...(await drainRun({ system, scenario, events: opts.events })), run });
+    else if (scenario === 'S1x10') record({ ...(await drainRun({ system, scenario, events: Math.round(opts.events / 5), fanOut: 10 })), run });
+    else if (scenario === 'S2') record({ ...(await drainRun({ system, scenario, events: opts.s2Events, behaviour: 'delay:100', windowS: opts.s2WindowS })), run });
+    else if (scenario === 'S4') {
+      ctxEndpoints.n = opts.s4Subscriptions;
+      try {
+        const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
+        record({ ...(await drainRun({ system, scenario, events: opts.s4Events, subscriptions: subs })), run, subscriptions: opts.s4Subscriptions });
+      } finally {
+        ctxEndpoints.n = 1;
+      }
+    } else if (scenario === 'S3') {
+      const res = { ...(await isolationRun()), system };
+      results.push(res);
+      say(`  → S3: healthy p99 ${fmtMs(res.healthyP99)} ms, with 10% faulty ${fmtMs(res.faultyHealthyP99)} ms (${res.ratio?.toFixed(2)}×), accounting ${res.exact ? 'exact' : 'NOT exact'}`);
+    } else if (scenario === 'P') {
+      const gwS1 = Math.max(...peers.filter(isGateway).map((g) => median(results.filter((x) => x.system === g && x.scenario === 'S1').map((x) => x.perS))).filter(Number.isFinite));
+      const rates = [...new Set(opts.rates.map((x) => (x === 'half' ? (gwS1 > 0 && Number.isFinite(gwS1) ? Math.round(gwS1 / 2 / 100) * 100 : undefined) : x)).filter(Boolean))].sort((a, b) => a - b);
+      for (const res of await pacedRuns({ system, rates })) results.push({ ...res, run, loadavg1: os.loadavg()[0] });
     }
   }
 
