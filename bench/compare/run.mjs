@@ -419,12 +419,13 @@ async function closeRunClients(producer) {
 }
 
 /**
- * Creates a topic and waits until every partition has a leader. Not createTopics' waitForLeaders:
+ * Creates a topic and waits until every partition has a leader. Not createTopics' waitForLeaders (on
+ * by default in kafkajs):
  * right after the creation the broker may answer the metadata request with
  * UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry there.
  */
 async function createTopic(topic, numPartitions) {
-  await state.admin.createTopics({ topics: [{ topic, numPartitions }] });
+  await state.admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: false });
   state.topics.add(topic);
   const deadline = now() + 30_000;
   for (;;) {
