@@ -1,13 +1,19 @@
 // The side-by-side benchmark's outputs: the Markdown written between the bench:compare markers of
 // docs/benchmarks.md, and the SVG chart (docs/benchmarks-compare.svg). Input: run.mjs's report.
-import { fmtInt, fmtMs } from '../lib/kit.mjs';
+// Run alone, it writes both again from a saved report (e.g. after a change to this file):
+//   node bench/compare/report.mjs $TMPDIR/bench-compare/<id>/report.json
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmtInt, fmtMs, REPO } from '../lib/kit.mjs';
 
 const TARGETS = { S1: 10_000, S2: 8_000, p99At500: 30, cpuMsPerDelivery: 0.2, rssPerAppMb: 300 };
 
 function stats(xs) {
   const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
-  return { median: v[Math.floor((v.length - 1) / 2)], min: v[0], max: v[v.length - 1], n: v.length };
+  const mid = (v.length - 1) / 2;
+  return { median: (v[Math.floor(mid)] + v[Math.ceil(mid)]) / 2, min: v[0], max: v[v.length - 1], n: v.length };
 }
 
 const range = (s, f = fmtInt) => (!s ? '–' : s.n === 1 ? f(s.median) : `**${f(s.median)}** (${f(s.min)}–${f(s.max)})`);
@@ -209,4 +215,23 @@ export function renderChart(report) {
   y += 10;
   parts.push(`<text x="10" y="${y}" font-size="11" fill="#495057">Bars: median of ${report.opts.runs} run(s); lines: min–max. Broker, receiver and system share the machine. Source: npm run bench (bench/compare).</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 14}" viewBox="0 0 ${W} ${y + 14}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+}
+
+/** Writes the table and text between the markers of docs/benchmarks.md, and the chart. */
+export function writeDocs(report, repo = REPO) {
+  const { text } = renderDocsSection(report);
+  writeFileSync(path.join(repo, 'docs', 'benchmarks-compare.svg'), renderChart(report));
+  const docs = path.join(repo, 'docs', 'benchmarks.md');
+  const md = readFileSync(docs, 'utf8');
+  const start = '<!-- bench:compare:start -->';
+  const end = '<!-- bench:compare:end -->';
+  const block = `${start}\n${text}\n${end}`;
+  writeFileSync(docs, md.includes(start) ? md.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => block) : `${md.trimEnd()}\n\n${block}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: node bench/compare/report.mjs <report.json>');
+  writeDocs(JSON.parse(readFileSync(file, 'utf8')));
+  console.log('wrote docs/benchmarks.md (between the bench:compare markers) and docs/benchmarks-compare.svg');
 }

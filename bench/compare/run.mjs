@@ -75,7 +75,7 @@ import {
   TreeSampler,
   waitReadyz,
 } from '../lib/kit.mjs';
-import { renderChart, renderDocsSection } from './report.mjs';
+import { renderDocsSection, writeDocs } from './report.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 quietKafkajsWarnings();
@@ -728,10 +728,11 @@ async function main() {
   };
   for (const scenario of scenarios) {
     // S3 and S4 run once: S3 is a whole delivery benchmark of its own, S4 spends minutes creating its subscriptions.
-    for (let run = 1; run <= (scenario === 'S3' || scenario === 'S4' ? 1 : opts.runs); run++) {
+    const runs = scenario === 'S3' || scenario === 'S4' ? 1 : opts.runs;
+    for (let run = 1; run <= runs; run++) {
       for (const system of forScenario(scenario)) {
         checkpoint();
-        say(`${scenario} run ${run}/${opts.runs}: ${system} (${SYSTEMS[system].label})`);
+        say(`${scenario} run ${run}/${runs}: ${system} (${SYSTEMS[system].label})`);
         try {
           await runOne(scenario, system, run);
           writeFileSync(path.join(logRoot, 'results-so-far.json'), JSON.stringify(results, null, 2));
@@ -790,19 +791,12 @@ async function main() {
   };
   const commit = (await run('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { quiet: true })).output.trim();
   const report = { benchId, commit, date: new Date().toISOString(), argv: process.argv.slice(2), opts, machine, systems: SYSTEMS, results, profile };
-  const { table, text } = renderDocsSection(report);
+  const { table } = renderDocsSection(report);
   console.log(`\n${table}`);
   if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2));
   writeFileSync(path.join(logRoot, 'report.json'), JSON.stringify(report, null, 2));
   if (opts.docs) {
-    const svg = renderChart(report);
-    writeFileSync(path.join(REPO, 'docs', 'benchmarks-compare.svg'), svg);
-    const docs = path.join(REPO, 'docs', 'benchmarks.md');
-    const md = readFileSync(docs, 'utf8');
-    const start = '<!-- bench:compare:start -->';
-    const end = '<!-- bench:compare:end -->';
-    const block = `${start}\n${text}\n${end}`;
-    writeFileSync(docs, md.includes(start) ? md.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => block) : `${md.trimEnd()}\n\n${block}\n`);
+    writeDocs(report);
     say('wrote docs/benchmarks.md (between the bench:compare markers) and docs/benchmarks-compare.svg');
   }
   say(`report: ${path.join(logRoot, 'report.json')}`);
