@@ -138,7 +138,7 @@ export function renderDocsSection(report) {
     ...rows.filter((r) => r.system.startsWith('gateway')).flatMap((g) => [gatewayVerdicts(g, report), '']),
     ...(report.profile
       ? [
-          `CPU profile of one more S1 run of ${report.profile.system} (\`--profile\`; ${fmtInt(report.profile.run.perS)} deliveries/s under the profiler), top self time per app:`,
+          `CPU profile of one more ${report.profile.scenario ?? 'S1'} run of ${report.profile.system} (\`--profile\`; ${fmtInt(report.profile.run.perS)} deliveries/s under the profiler), top self time per app:`,
           '',
           ...Object.entries(report.profile.summaries).flatMap(([f, t]) => ['```', `${f}`, t, '```']),
           '',

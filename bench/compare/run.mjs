@@ -35,8 +35,8 @@
 //   --s4-events=20000 --rates=500,half (P: events/s; "half" = half of the gateway's median S1)
 //   --paced-seconds=20 --warmup=5 --partitions=6 --drain-timeout=60 (s of receipts at most per drain run: a
 //   slower system is measured over that window, the rest counted as pending)
-//   --app-env=KEY=VALUE (gateway setting, repeatable) --profile (one extra gateway S1 run with --cpu-prof,
-//   summarised) --no-build --no-docs (do not touch docs/benchmarks.md) --json=FILE --quick
+//   --app-env=KEY=VALUE (gateway setting, repeatable) --profile[=S1|S4] (one extra gateway run of that
+//   scenario with --cpu-prof, summarised; default S1) --no-build --no-docs (do not touch docs/benchmarks.md) --json=FILE --quick
 // Environment: KAFKA_BROKERS (default 127.0.0.1:9092); for a local broker on another port also
 // KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh. Needs mvn and javac
 // (Java 17) for the Connect peer, npm for the Node peers; both install into .cache/ on first use.
@@ -149,7 +149,7 @@ const opts = {
   warmupS: num(raw.warmup ?? (quick ? 3 : 5), 'warmup', { min: 0 }),
   partitions: num(raw.partitions ?? 6, 'partitions', { min: 1, int: true }),
   drainTimeoutMs: num(raw.drainTimeout ?? (quick ? 30 : 60), 'drain-timeout', { min: 1 }) * 1000,
-  profile: Boolean(raw.profile),
+  profile: raw.profile === undefined ? undefined : raw.profile === true ? 'S1' : list(raw.profile, ['S1', 'S4'], 'profile scenario')[0],
   build: !raw.noBuild,
   docs: !raw.noDocs,
   json: typeof raw.json === 'string' ? path.resolve(raw.json) : undefined,
@@ -773,10 +773,19 @@ async function main() {
   if (opts.profile && bestGateway) {
     const dir = path.join(logRoot, 'cpu-prof');
     mkdirSync(dir, { recursive: true });
-    say(`profiling: one more ${bestGateway} S1 run with --cpu-prof (${dir})…`);
-    const res = await drainRun({ system: bestGateway, scenario: 'S1', events: opts.events, cpuProf: dir });
+    say(`profiling: one more ${bestGateway} ${opts.profile} run with --cpu-prof (${dir})…`);
+    let res;
+    if (opts.profile === 'S4') {
+      ctxEndpoints.n = opts.s4Subscriptions;
+      try {
+        const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
+        res = await drainRun({ system: bestGateway, scenario: 'S4', events: opts.s4Events, subscriptions: subs, cpuProf: dir });
+      } finally {
+        ctxEndpoints.n = 1;
+      }
+    } else res = await drainRun({ system: bestGateway, scenario: 'S1', events: opts.events, cpuProf: dir });
     say(`  profiled run: ${fmtInt(res.perS)}/s (not in the table: the profiler slows it)`);
-    profile = { system: bestGateway, run: res, summaries: await summariseProfiles(dir) };
+    profile = { system: bestGateway, scenario: opts.profile, run: res, summaries: await summariseProfiles(dir) };
     for (const [f, text] of Object.entries(profile.summaries)) console.log(`\n--- ${f} ---\n${text}`);
   }
 
