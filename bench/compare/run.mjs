@@ -546,6 +546,17 @@ async function drainRun({ system, scenario, events, fanOut = 1, behaviour = 'ok'
   }
 }
 
+/** S4: one subscription per endpoint, each with a data.ep filter; events spread over them, one match each. */
+async function s4Run({ system, cpuProf }) {
+  ctxEndpoints.n = opts.s4Subscriptions;
+  try {
+    const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
+    return await drainRun({ system, scenario: 'S4', events: opts.s4Events, subscriptions: subs, cpuProf });
+  } finally {
+    ctxEndpoints.n = 1;
+  }
+}
+
 function subscription(i) {
   return { url: `${state.receiverUrl}/ep/${i}`, events: [EVENT_TYPE], description: `bench endpoint ${i}` };
 }
@@ -750,15 +761,8 @@ async function main() {
     if (scenario === 'S1') record({ ...(await drainRun({ system, scenario, events: opts.events })), run });
     else if (scenario === 'S1x10') record({ ...(await drainRun({ system, scenario, events: Math.round(opts.events / 5), fanOut: 10 })), run });
     else if (scenario === 'S2') record({ ...(await drainRun({ system, scenario, events: opts.s2Events, behaviour: 'delay:100', windowS: opts.s2WindowS })), run });
-    else if (scenario === 'S4') {
-      ctxEndpoints.n = opts.s4Subscriptions;
-      try {
-        const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
-        record({ ...(await drainRun({ system, scenario, events: opts.s4Events, subscriptions: subs })), run, subscriptions: opts.s4Subscriptions });
-      } finally {
-        ctxEndpoints.n = 1;
-      }
-    } else if (scenario === 'S3') {
+    else if (scenario === 'S4') record({ ...(await s4Run({ system })), run, subscriptions: opts.s4Subscriptions });
+    else if (scenario === 'S3') {
       const res = { ...(await isolationRun()), system };
       results.push(res);
       say(`  → S3: healthy p99 ${fmtMs(res.healthyP99)} ms, with 10% faulty ${fmtMs(res.faultyHealthyP99)} ms (${res.ratio?.toFixed(2)}×), accounting ${res.exact ? 'exact' : 'NOT exact'}`);
@@ -775,15 +779,8 @@ async function main() {
     mkdirSync(dir, { recursive: true });
     say(`profiling: one more ${bestGateway} ${opts.profile} run with --cpu-prof (${dir})…`);
     let res;
-    if (opts.profile === 'S4') {
-      ctxEndpoints.n = opts.s4Subscriptions;
-      try {
-        const subs = Array.from({ length: opts.s4Subscriptions }, (_, i) => ({ ...subscription(i), filters: { 'data.ep': [String(i)] } }));
-        res = await drainRun({ system: bestGateway, scenario: 'S4', events: opts.s4Events, subscriptions: subs, cpuProf: dir });
-      } finally {
-        ctxEndpoints.n = 1;
-      }
-    } else res = await drainRun({ system: bestGateway, scenario: 'S1', events: opts.events, cpuProf: dir });
+    if (opts.profile === 'S4') res = await s4Run({ system: bestGateway, cpuProf: dir });
+    else res = await drainRun({ system: bestGateway, scenario: 'S1', events: opts.events, cpuProf: dir });
     say(`  profiled run: ${fmtInt(res.perS)}/s (not in the table: the profiler slows it)`);
     profile = { system: bestGateway, scenario: opts.profile, run: res, summaries: await summariseProfiles(dir) };
     for (const [f, text] of Object.entries(profile.summaries)) console.log(`\n--- ${f} ---\n${text}`);
