@@ -17,7 +17,11 @@
 // (stamped by the harness when it published the event), the receipt time (when the
 // request's headers arrived), the status it answered and the webhook-id header. It
 // counts requests, the peak of requests in flight (received and not yet answered or
-// closed), and webhook-ids answered 2xx more than once (duplicate deliveries).
+// closed), and webhook-ids answered 2xx more than once (duplicate deliveries). A sender that
+// sends no webhook-id header (the peers in bench/compare) is identified by the body's data.id.
+// Per-key order: when the body carries data.key and data.kseq (the event's sequence number
+// within its Kafka key), a request whose kseq is lower than one already received for the same
+// endpoint and key is an order violation.
 //
 // Times are epoch milliseconds with sub-millisecond resolution,
 // performance.timeOrigin + performance.now(), the same clock run.mjs stamps with.
@@ -27,6 +31,11 @@
 //   behave {behaviours: string[], fallback?}  set the behaviour of every endpoint
 //   phase {name}                 reset the in-flight peak (records are kept, tagged by data.phase)
 //   stats {phase}                the records of that phase and the counters
+//   count {phase}                distinct ids answered 2xx in that phase (cheap, for progress)
+//   reset                        forget every record and counter (between runs)
+//   summary {phase, expected}    that phase summed up here (no rows over IPC): distinct 2xx ids,
+//                                duplicates, strays (seq ≥ expected), first/last receipt,
+//                                latency percentiles (receipt − data.sentAt), order violations
 //   close                        drop every connection and exit
 import { createServer } from 'node:http';
 
@@ -54,6 +63,12 @@ const records = new Map();
 const answered2xx = new Map();
 /** webhook-id → number of requests */
 const requestsById = new Map();
+/** phase → distinct ids answered 2xx */
+const distinct2xx = new Map();
+/** `${ep}/${key}` → highest kseq received */
+const lastKseq = new Map();
+/** phase → requests received out of per-key order */
+const orderViolations = new Map();
 
 function parseBehaviour(spec) {
   const s = String(spec).trim();
@@ -101,14 +116,24 @@ function onRequest(req, res) {
       unreadableBody++;
       data = {};
     }
-    const webhookId = req.headers['webhook-id'] ?? '';
+    const webhookId = req.headers['webhook-id'] ?? (data.id === undefined ? '' : String(data.id));
     requestsById.set(webhookId, (requestsById.get(webhookId) ?? 0) + 1);
     const status = kind === HANG ? 0 : kind === FAIL ? 500 : 200;
     const phase = typeof data.phase === 'string' ? data.phase : '';
     let rows = records.get(phase);
     if (!rows) records.set(phase, (rows = []));
     rows.push([ep, Number(data.seq ?? -1), Number(data.sentAt ?? NaN), recvAt, status, webhookId]);
-    if (status === 200) answered2xx.set(webhookId, (answered2xx.get(webhookId) ?? 0) + 1);
+    if (status === 200) {
+      const n = (answered2xx.get(webhookId) ?? 0) + 1;
+      answered2xx.set(webhookId, n);
+      if (n === 1) distinct2xx.set(phase, (distinct2xx.get(phase) ?? 0) + 1);
+    }
+    if (data.key !== undefined && data.kseq !== undefined) {
+      const k = `${phase}/${ep}/${data.key}`;
+      const prev = lastKseq.get(k);
+      if (prev !== undefined && data.kseq < prev) orderViolations.set(phase, (orderViolations.get(phase) ?? 0) + 1);
+      else lastKseq.set(k, data.kseq);
+    }
 
     switch (kind) {
       case OK:
@@ -180,8 +205,58 @@ function stats({ phase }) {
   };
 }
 
+function percentileOf(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** One phase summed up; `expected`: the seq numbers published in it are 0 … expected − 1. */
+function summary({ phase, expected }) {
+  const rows = records.get(phase) ?? [];
+  const first = new Map(); // id → [recvAt, sentAt]
+  let strays = 0;
+  let duplicates = 0;
+  for (const [, seq, sentAt, recvAt, status, id] of rows) {
+    if (!(seq >= 0 && seq < expected)) {
+      strays++;
+      continue;
+    }
+    if (status !== 200) continue;
+    const prev = first.get(id);
+    if (prev) duplicates++;
+    else first.set(id, [recvAt, sentAt]);
+  }
+  const receipts = [...first.values()].map(([r]) => r).sort((a, b) => a - b);
+  const latencies = [...first.values()].map(([r, s]) => r - s).sort((a, b) => a - b);
+  return {
+    phase,
+    requests: rows.length,
+    delivered: first.size,
+    duplicates,
+    strays,
+    firstReceipt: receipts[0],
+    lastReceipt: receipts[receipts.length - 1],
+    receipt10: receipts[Math.floor(0.1 * (receipts.length - 1))],
+    receipt90: receipts[Math.floor(0.9 * (receipts.length - 1))],
+    latencyMs: { n: latencies.length, p50: percentileOf(latencies, 50), p90: percentileOf(latencies, 90), p99: percentileOf(latencies, 99), max: latencies[latencies.length - 1] },
+    orderViolations: orderViolations.get(phase) ?? 0,
+    peakInFlight,
+    inFlight,
+  };
+}
+
 const commands = {
   listen,
+  count({ phase }) {
+    return { delivered: distinct2xx.get(phase) ?? 0, inFlight, peakInFlight };
+  },
+  summary,
+  reset() {
+    for (const m of [records, answered2xx, requestsById, distinct2xx, lastKseq, orderViolations]) m.clear();
+    requests = 0;
+    peakInFlight = inFlight;
+    return {};
+  },
   behave({ behaviours: list, fallback: fb }) {
     behaviours = list.map(parseBehaviour);
     fallback = parseBehaviour(fb ?? 'ok');

@@ -35,28 +35,52 @@
 // KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh.
 //
 // Only 127.0.0.1 is contacted. Figures and method: docs/benchmarks.md.
-import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
+import {
+  CLK_TCK,
+  createSubscriptions as createSubscriptionsKit,
+  describeExit,
+  ensureBroker as startBroker,
+  findBrokerPid as brokerPidOf,
+  fmtInt,
+  fmtMs,
+  gatewayEnv,
+  machineCpu,
+  now,
+  num,
+  parseArgs,
+  percentile,
+  printHeaderComment,
+  procUsage,
+  publishBacklog as publishBacklogKit,
+  publishPaced as publishPacedKit,
+  ReceiverProcess,
+  runMain,
+  stopBroker,
+  run,
+  spawnLogged,
+  stopProcess,
+  tail,
+  topicSize as topicSizeOf,
+  waitReadyz,
+} from '../lib/kit.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
 quietKafkajsWarnings();
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../..');
-const KAFKA_SH = path.join(REPO, 'scripts', 'kafka.sh');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 const EVENT_TYPE = 'bench.event';
-const CLK_TCK = 100; // getconf CLK_TCK on Linux x86-64 and arm64
 
 // ------------------------------------------------------------------ options
 // With faulty endpoints the circuit breaker's cool-down is 5 s instead of the gateway's default 30 s:
@@ -71,27 +95,6 @@ const SCENARIOS = {
   slow: { endpoints: 100, mode: 'drain', events: 20_000, phases: ['slow'] },
 };
 
-function parseArgs(argv) {
-  const opts = { appEnv: {} };
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg} (options are --name=value)`);
-    const [, name, value] = m;
-    if (name === 'app-env') {
-      const kv = /^([A-Z0-9_]+)=(.*)$/.exec(value ?? '');
-      if (!kv) throw new Error('--app-env takes KEY=VALUE');
-      opts.appEnv[kv[1]] = kv[2];
-    } else opts[name.replace(/-([a-z])/g, (_, ch) => ch.toUpperCase())] = value ?? true;
-  }
-  return opts;
-}
-
-function num(v, name, { min = 0, int = false } = {}) {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || (int && !Number.isInteger(n))) throw new Error(`--${name} must be a${int ? ' whole' : ''} number ≥ ${min}, got ${v}`);
-  return n;
-}
-
 const raw = parseArgs(process.argv.slice(2));
 const known = new Set([
   'appEnv', 'scenario', 'endpoints', 'rate', 'duration', 'warmup', 'events', 'faultyShare', 'delayMs', 'origins', 'retry', 'timeoutMs', 'maxInFlight',
@@ -99,8 +102,7 @@ const known = new Set([
 ]);
 for (const k of Object.keys(raw)) if (!known.has(k)) throw new Error(`unknown option --${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`);
 if (raw.help) {
-  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  printHeaderComment(fileURLToPath(import.meta.url));
   process.exit(0);
 }
 const scenarioName = raw.scenario ?? 'isolation';
@@ -152,92 +154,16 @@ const state = { brokerStarted: false, brokerUp: false, apps: [], receiver: undef
 const interrupt = new globalThis.AbortController();
 const checkpoint = () => interrupt.signal.throwIfAborted();
 const pause = (ms) => sleep(ms, undefined, { signal: interrupt.signal });
-const now = () => performance.timeOrigin + performance.now();
 const t0 = now();
 const say = (msg) => console.log(`[bench ${((now() - t0) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
 
 // ------------------------------------------------------------------ small helpers
-/** Runs a command, echoing its output; resolves with {code, output}. */
-function run(cmd, args, { env = process.env, detached = false, cwd = REPO, quiet = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (!quiet) process.stdout.write(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-      if (!quiet) process.stderr.write(chunk);
-    });
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
-  });
-}
-
-/** The environment scripts/kafka.sh needs for the broker in KAFKA_BROKERS, or undefined when it is not local. */
-function kafkaShEnv() {
-  if (BROKERS.length !== 1) return undefined;
-  const m = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(BROKERS[0]);
-  if (!m) return undefined;
-  return { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT || m[2] };
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-const fmtMs = (v) => (Number.isFinite(v) ? v.toFixed(v < 100 ? 1 : 0) : v === Infinity ? '∞ (not received)' : '-');
-const fmtInt = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
-
-/** utime + stime of a process in seconds, and its peak RSS (VmHWM) in MB; undefined once it is gone. */
-function procUsage(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { cpu, hwmMb: hwm ? Number(hwm[1]) / 1024 : NaN, rssMb: rss ? Number(rss[1]) / 1024 : NaN };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy and total jiffies of the whole machine (/proc/stat). */
-function machineCpu() {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = v[3] + (v[4] ?? 0);
-  return { busy: total - idle, total };
-}
-
-/** The pid of the local Kafka broker serving KAFKA_BROKERS (a JVM running kafka.Kafka with a config that listens on its port), if any. */
-function findBrokerPid() {
-  const m = /:(\d+)$/.exec(BROKERS[0] ?? '');
-  if (BROKERS.length !== 1 || !m) return undefined;
-  let dirs;
-  try {
-    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return undefined;
-  }
-  for (const pid of dirs) {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const i = args.indexOf('kafka.Kafka');
-      if (i === -1 || !args[i + 1]) continue;
-      if (new RegExp(`PLAINTEXT://[^,\\s]*:${m[1]}(,|\\s|$)`).test(readFileSync(args[i + 1], 'utf8'))) return Number(pid);
-    } catch {
-      // not ours to read, or gone
-    }
-  }
-  return undefined;
-}
+const findBrokerPid = () => brokerPidOf(BROKERS);
+const topicSize = (topic) => topicSizeOf(state.admin, topic);
+const publishPaced = (producer, phase, rate, seconds) =>
+  publishPacedKit({ producer, topic: topics.source, rate, seconds, tickMs: opts.tickMs, makeEvent: (seq, sentAt) => makeEvent(phase, seq, sentAt), checkpoint });
+const publishBacklog = (producer, phase, count, rate) =>
+  publishBacklogKit({ producer, topic: topics.source, count, rate, makeEvent: (seq, sentAt) => makeEvent(phase, seq, sentAt), pause, checkpoint });
 
 function snapshot() {
   const apps = {};
@@ -270,115 +196,32 @@ function usageBetween(a, b) {
 }
 
 // ------------------------------------------------------------------ receiver process
-class ReceiverProcess {
-  constructor() {
-    this.child = fork(path.join(HERE, 'receiver.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    this.nextId = 1;
-    this.waiting = new Map();
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-    this.child.on('message', (msg) => {
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      if (msg.ok) w.resolve(msg.result);
-      else w.reject(new Error(`receiver: ${msg.error}`));
-    });
-    this.child.once('exit', (code, signal) => {
-      this.exit = { code, signal };
-      for (const w of this.waiting.values()) w.reject(new Error(`the receiver exited (${signal ?? code})`));
-      this.waiting.clear();
-    });
-  }
-
-  call(cmd, args = {}) {
-    return new Promise((resolve, reject) => {
-      if (this.exit) return reject(new Error('the receiver is not running'));
-      const id = this.nextId++;
-      this.waiting.set(id, { resolve, reject });
-      this.child.send({ id, cmd, ...args });
-    });
-  }
-
-  async close() {
-    if (this.exit) return;
-    await Promise.race([this.call('close').catch(() => undefined), sleep(5_000)]);
-    const gone = await Promise.race([this.exited, sleep(5_000)]);
-    if (!gone) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
 // ------------------------------------------------------------------ gateway apps
-async function appEnv(ports, token, secretsKey) {
-  const env = { ...process.env };
-  try {
-    // Drop every gateway setting the caller's environment may hold: only the values below apply.
-    const { SETTINGS } = await import(pathToFileURL(path.join(opts.root, 'dist/libs/config/src/config.schema.js')).href);
-    for (const s of Object.values(SETTINGS)) delete env[s.env];
-  } catch {
-    // an older dist/: the values below still win
-  }
-  return {
-    ...env,
-    KAFKA_BROKERS: BROKERS.join(','),
-    KAFKA_CLIENT_ID: `bench-${runId}`,
-    TOPIC_PREFIX: prefix,
-    TOPIC_PARTITIONS: String(opts.partitions),
-    SOURCE_TOPICS: topics.source,
-    SOURCE_GROUP_ID: `${prefix}-producer`,
-    SOURCE_START: 'earliest',
-    DELIVERY_GROUP_ID: `${prefix}-delivery`,
-    API_HOST: '127.0.0.1',
-    API_PORT: String(ports.api),
-    DELIVERY_HOST: '127.0.0.1',
-    DELIVERY_PORT: String(ports.delivery),
-    API_TOKENS: token,
-    SECRETS_KEY: secretsKey,
-    DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
-    DELIVERY_TIMEOUT_MS: String(opts.timeoutMs),
-    ...(opts.maxInFlight !== undefined && { DELIVERY_MAX_IN_FLIGHT: String(opts.maxInFlight) }),
-    ...(opts.connectionsPerOrigin !== undefined && { DELIVERY_CONNECTIONS_PER_ORIGIN: String(opts.connectionsPerOrigin) }),
-    LOG_LEVEL: 'warn',
-    LOG_FORMAT: 'text',
-    ...opts.appEnv,
-  };
-}
+const appEnv = (ports, token, secretsKey) =>
+  gatewayEnv({
+    root: opts.root,
+    brokers: BROKERS,
+    clientId: `bench-${runId}`,
+    prefix,
+    partitions: opts.partitions,
+    sourceTopic: topics.source,
+    ports,
+    token,
+    secretsKey,
+    timeoutMs: opts.timeoutMs,
+    extra: {
+      ...(opts.maxInFlight !== undefined && { DELIVERY_MAX_IN_FLIGHT: String(opts.maxInFlight) }),
+      ...(opts.connectionsPerOrigin !== undefined && { DELIVERY_CONNECTIONS_PER_ORIGIN: String(opts.connectionsPerOrigin) }),
+      ...opts.appEnv,
+    },
+  });
 
 function startApp(name, env, port) {
   const entry = path.join(opts.root, `dist/apps/${name}/src/main.js`);
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `${name}.log`);
-  const log = createWriteStream(logFile);
-  // A process group of its own: a Ctrl-C reaches the harness only, which stops the apps in order.
-  const child = spawn(process.execPath, [...NODE_FLAGS, entry], { cwd: opts.root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const app = { name, child, port, logFile, lines: 0, exit: undefined };
-  app.exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      app.exit = { code, signal };
-      resolve(app.exit);
-    });
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk) => {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) app.lines++;
-      log.write(chunk);
-    });
-  }
-  child.once('exit', () => log.end());
+  const app = spawnLogged(name, process.execPath, [...NODE_FLAGS, entry], { cwd: opts.root, env, logDir });
+  app.port = port;
   state.apps.push(app);
   return app;
-}
-
-const describeExit = (e) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
-
-function tail(file, n = 30) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function assertAppsRunning() {
@@ -387,64 +230,33 @@ function assertAppsRunning() {
   }
 }
 
-async function waitReady(app) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last;
-  for (;;) {
-    checkpoint();
-    assertAppsRunning();
-    try {
-      const res = await fetch(`http://127.0.0.1:${app.port}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
-    } catch (err) {
-      last = err.cause?.code ?? err.message;
-    }
-    if (Date.now() > deadline) throw new Error(`the ${app.name} app was not ready after ${READY_TIMEOUT_MS / 1000} s (last /readyz: ${last})`);
-    await pause(200);
-  }
-}
+const waitReady = (app) =>
+  waitReadyz(`http://127.0.0.1:${app.port}`, {
+    name: app.name,
+    timeoutMs: READY_TIMEOUT_MS,
+    pause,
+    assertRunning: () => {
+      checkpoint();
+      assertAppsRunning();
+    },
+  });
 
-async function stopApp(app) {
-  if (app.exit) return;
-  app.child.kill('SIGTERM');
-  const exit = await Promise.race([app.exited, sleep(STOP_TIMEOUT_MS)]);
-  if (!exit) {
-    say(`${app.name} still running ${STOP_TIMEOUT_MS / 1000} s after SIGTERM: SIGKILL`);
-    app.child.kill('SIGKILL');
-    await app.exited;
-  }
-}
+const stopApp = (app) => stopProcess(app, { timeoutMs: STOP_TIMEOUT_MS, say });
 
 // ------------------------------------------------------------------ subscriptions
-async function createSubscriptions(apiUrl, token, receiverPorts) {
-  const ids = new Array(opts.endpoints);
-  let next = 0;
-  const worker = async () => {
-    while (next < opts.endpoints) {
-      checkpoint();
-      const i = next++;
-      const body = {
-        url: `http://127.0.0.1:${receiverPorts[i % receiverPorts.length]}/ep/${i}`,
-        events: [EVENT_TYPE],
-        filters: { 'data.ep': [String(i)] },
-        retry: { schedule: opts.retry },
-        description: `${prefix} endpoint ${i}`,
-      };
-      const res = await fetch(`${apiUrl}/v1/subscriptions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await res.text();
-      if (res.status !== 201) throw new Error(`POST /v1/subscriptions for endpoint ${i} answered ${res.status}: ${text.slice(0, 500)}`);
-      ids[i] = JSON.parse(text).id;
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return ids;
-}
+const createSubscriptions = (apiUrl, token, receiverPorts) =>
+  createSubscriptionsKit({
+    apiUrl,
+    token,
+    checkpoint,
+    bodies: Array.from({ length: opts.endpoints }, (_, i) => ({
+      url: `http://127.0.0.1:${receiverPorts[i % receiverPorts.length]}/ep/${i}`,
+      events: [EVENT_TYPE],
+      filters: { 'data.ep': [String(i)] },
+      retry: { schedule: opts.retry },
+      description: `${prefix} endpoint ${i}`,
+    })),
+  });
 
 // ------------------------------------------------------------------ events and outcomes
 /** eventId → { phase, ep, seq, sentAt } */
@@ -542,74 +354,6 @@ function makeEvent(phase, seq, sentAt) {
   return { key: String(ep), value: JSON.stringify({ id, type: EVENT_TYPE, data: { ep: String(ep), seq, phase, sentAt } }) };
 }
 
-/** Open model: `rate` events/s for `seconds`, each stamped with its send time; sends are not awaited one by one. */
-async function publishPaced(producer, phase, rate, seconds) {
-  const total = Math.round(rate * seconds);
-  const start = now();
-  let seq = 0;
-  let failure;
-  let outstanding = 0;
-  let maxOutstanding = 0;
-  let lastSend = start;
-  const inFlight = new Set();
-  while (seq < total) {
-    checkpoint();
-    if (failure) throw failure;
-    const due = Math.min(total, Math.floor(((now() - start) / 1000) * rate) + 1);
-    if (due > seq) {
-      const sentAt = now();
-      lastSend = sentAt;
-      const messages = [];
-      for (; seq < due; seq++) messages.push(makeEvent(phase, seq, sentAt));
-      outstanding++;
-      maxOutstanding = Math.max(maxOutstanding, outstanding);
-      const p = producer.send({ topic: topics.source, acks: -1, messages }).then(
-        () => undefined,
-        (err) => {
-          failure ??= err;
-        },
-      );
-      inFlight.add(p);
-      void p.finally(() => {
-        outstanding--;
-        inFlight.delete(p);
-      });
-    }
-    await sleep(opts.tickMs);
-  }
-  await Promise.all(inFlight);
-  if (failure) throw failure;
-  const spanS = (lastSend - start) / 1000;
-  return { events: total, achievedRate: spanS > 0 ? (total - 1) / spanS : NaN, maxOutstandingSends: maxOutstanding };
-}
-
-/**
- * Drain mode: the backlog, published in chunks of a tenth of `rate` every 100 ms (sentAt is each
- * chunk's send time). Not all at once: the producer app fans a whole fetched batch out in one
- * produce call, and a source batch of ~1 MB makes a deliveries record batch over the broker's
- * message.max.bytes when few partitions take it (see docs/benchmarks.md).
- */
-async function publishBacklog(producer, phase, count, rate) {
-  const start = now();
-  const chunk = Math.max(1, Math.round(rate / 10));
-  let seq = 0;
-  for (let tick = 1; seq < count; tick++) {
-    checkpoint();
-    const sentAt = now();
-    const sends = [];
-    // At most 2,000 events per produce call: the harness's own record batches stay far below 1 MB.
-    for (const end = Math.min(count, seq + chunk); seq < end; ) {
-      const messages = [];
-      for (const stop = Math.min(end, seq + 2000); seq < stop; seq++) messages.push(makeEvent(phase, seq, sentAt));
-      sends.push(producer.send({ topic: topics.source, acks: -1, messages }));
-    }
-    await Promise.all(sends);
-    const wait = start + tick * 100 - now();
-    if (wait > 0) await pause(wait);
-  }
-  return { events: count, seconds: (now() - start) / 1000 };
-}
-
 /** Until every event of `phase` is delivered or dead-lettered, or the timeout; false on timeout. */
 async function waitAccounted(phase, timeoutMs) {
   const book = bookFor(phase);
@@ -627,12 +371,6 @@ async function waitAccounted(phase, timeoutMs) {
     await pause(100);
   }
   return true;
-}
-
-/** Sum of the end offsets of a topic (fresh topics, no transactions: the number of records). */
-async function topicSize(topic) {
-  const offsets = await state.admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
 }
 
 // ------------------------------------------------------------------ behaviours and reports
@@ -825,15 +563,8 @@ function printPhase(s) {
 
 // ------------------------------------------------------------------ the run
 async function ensureBroker() {
-  const env = kafkaShEnv();
-  if (!env) {
-    say(`KAFKA_BROKERS=${BROKERS.join(',')} is not a local broker: using it as it is`);
-    return;
-  }
-  const up = await run('bash', [KAFKA_SH, 'up'], { env });
+  state.brokerStarted = await startBroker(BROKERS, say);
   checkpoint();
-  state.brokerStarted = /kafka: started pid \d+/.test(up.output);
-  if (up.code !== 0) throw new Error(`scripts/kafka.sh up failed with exit code ${up.code}`);
   state.brokerUp = true;
 }
 
@@ -1021,51 +752,18 @@ function cleanup() {
       }
     }
     await Promise.all(state.clients.map((c) => Promise.race([c.disconnect().catch(() => undefined), sleep(10_000)])));
-    if (state.brokerStarted) {
-      say('stopping the Kafka broker this run started…');
-      await run('bash', [KAFKA_SH, 'down'], { env: kafkaShEnv(), detached: true });
-    }
+    if (state.brokerStarted) await stopBroker(BROKERS, say);
   })();
   return cleaning;
 }
 
-let exiting = false;
-async function finish(code) {
-  if (exiting) return;
-  exiting = true;
-  try {
-    await cleanup();
-  } catch (err) {
-    console.error(`bench: cleanup failed: ${err.stack ?? err}`);
-    code ||= 1;
-  }
-  process.exit(code);
-}
-
-let signals = 0;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (++signals === 1) {
-      say(`${signal}: stopping everything this run started (again to kill at once)…`);
-      interrupt.abort();
-      void finish(130);
-    } else {
-      for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
-      state.receiver?.child.kill('SIGKILL');
-      process.exit(130);
-    }
-  });
-}
-process.on('exit', () => {
-  for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
-  if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
-});
-
-main().then(
-  (code) => finish(code),
-  (err) => {
-    if (exiting) return;
-    console.error(`bench: FAILED: ${err.stack ?? err.message}`);
-    void finish(1);
+runMain(main, {
+  name: 'bench',
+  say,
+  interrupt,
+  cleanup,
+  killNow: () => {
+    for (const a of state.apps) if (!a.exit) a.child.kill('SIGKILL');
+    if (state.receiver && !state.receiver.exit) state.receiver.child.kill('SIGKILL');
   },
-);
+});

@@ -1,0 +1,9 @@
+// Stand-in for a Confluent class (Confluent repository only, not Maven Central) that clescot's HTTP sink
+// links against; used only with publish.mode=PRODUCER, which the benchmark does not set. See pom.xml.
+package io.confluent.kafka.schemaregistry.client.rest;
+
+public class RestService {
+  public RestService(String url) {
+    throw new UnsupportedOperationException("Confluent Schema Registry stand-in (benchmark): publish.mode=PRODUCER is not supported");
+  }
+}
