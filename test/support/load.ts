@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
-import { RecordingPartitioner, sendRecords } from '@app/kafka';
+import { idempotentProducer, PRODUCER_RETRY, sendRecords } from '@app/kafka';
 import { API_TOKEN } from './gateway.js';
 import type { Ledger } from './accounting.js';
 import type { Receiver } from './receiver.js';
@@ -30,12 +30,7 @@ export class LoadGenerator {
   }
 
   private create(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      allowAutoTopicCreation: false,
-      createPartitioner: RecordingPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    return idempotentProducer(this.kafka, { ...PRODUCER_RETRY, maxRetryTime: 2_000 });
   }
 
   get published(): number {

@@ -35,6 +35,11 @@ export const RecordingPartitioner: ICustomPartitioner = () => {
 /** An idempotent producer keeps retrying (kafkajs warns on a limit): a send waits out a broker outage. */
 export const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 };
 
+/** An idempotent kafkajs producer whose sends can be checked partition by partition (`sendRecords`). */
+export function idempotentProducer(kafka: Kafka, retry = PRODUCER_RETRY): Producer {
+  return kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: RecordingPartitioner, retry });
+}
+
 /**
  * Errors after which kafkajs' idempotent producer stays out of step with the broker for good
  * (it does not bump its epoch as the Java client does; tulios/kafkajs#598): seen on a broker failover.
@@ -53,12 +58,7 @@ export class KafkaProducer {
   }
 
   private create(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      allowAutoTopicCreation: false,
-      createPartitioner: RecordingPartitioner,
-      retry: PRODUCER_RETRY,
-    });
+    return idempotentProducer(this.kafka);
   }
 
   /** Connected and not stopping (kafkajs reconnects on its own after a broker outage). */
