@@ -1,12 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { gatewayTopics } from '@app/config';
 import type { AttemptResult, InvalidEvent } from '@app/contracts';
 import { startProducerApp } from '../apps/producer/src/producer.app.js';
-import { API_TOKEN, Gateway, testConfig } from './support/gateway.js';
-import { EventPublisher, testKafka, TopicReader } from './support/kafka.js';
-import { Receiver } from './support/receiver.js';
+import { API_TOKEN, testConfig } from './support/gateway.js';
+import { GatewayRig } from './support/rig.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 
@@ -18,28 +16,17 @@ const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}
  * goes on (an event published after them on the same partition is delivered).
  */
 describe(`hostile source events (fuzz seed ${SEED})`, () => {
-  const config = testConfig('poison', { MAX_EVENT_BYTES: '65536' });
-  const topics = gatewayTopics(config);
-  const source = config.source.topics[0]!;
-  const kafka = testKafka();
-  const gateway = new Gateway(config);
-  const receiver = new Receiver();
-  const publisher = new EventPublisher(kafka);
-  const invalid = new TopicReader(kafka, topics.invalid);
-  const results = new TopicReader(kafka, topics.results);
+  const rig = new GatewayRig('poison', { MAX_EVENT_BYTES: '65536' }, { read: ['invalid', 'results'] });
+  const { gateway, receiver, publisher, source } = rig;
+  const invalid = rig.reader('invalid');
+  const results = rig.reader('results');
 
   beforeAll(async () => {
-    await receiver.start();
-    await gateway.start();
-    await Promise.all([publisher.connect(), invalid.start(), results.start()]);
+    await rig.start();
     expect((await gateway.api('POST', '/v1/subscriptions', { url: receiver.url('/marker'), events: ['fuzz.marker'] })).status).toBe(201);
   });
 
-  afterAll(async () => {
-    await Promise.all([publisher.disconnect(), invalid.stop(), results.stop()]);
-    await gateway.stop();
-    await receiver.stop();
-  });
+  afterAll(() => rig.stop());
 
   /** Publishes the records on one partition, then a marker; resolves once the marker was delivered (so every record before it was read). */
   const publishThenMarker = async (records: { value: string | Buffer; headers?: Record<string, string> }[]) => {
