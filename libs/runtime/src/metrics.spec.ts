@@ -14,9 +14,7 @@ describe('GatewayMetrics', () => {
     const exported = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
     const used = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/webhook_gateway_[a-z_]+/g) ?? []));
     expect(used.length).toBeGreaterThan(10);
-    for (const name of used) {
-      const base = name.replace(/_(bucket|sum|count)$/, '');
-      expect([name, exported.has(base) ? name : `missing: ${base}`]).toEqual([name, name]);
-    }
+    const missing = used.map((name) => name.replace(/_(bucket|sum|count)$/, '')).filter((base) => !exported.has(base));
+    expect(missing).toEqual([]);
   });
 });

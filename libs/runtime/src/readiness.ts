@@ -15,12 +15,11 @@ export class Readiness implements BeforeApplicationShutdown {
   private readonly checks = new Map<string, ReadinessCheck>();
   private readonly drains: (() => Promise<void>)[] = [];
   private shuttingDown = false;
+  private consuming = false;
 
   constructor() {
     this.register('kafka-consumer', () => (this.consuming ? undefined : 'the Kafka consumer has not joined its group'));
   }
-
-  private consuming = false;
 
   register(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
