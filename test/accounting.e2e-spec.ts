@@ -1,4 +1,6 @@
+import type { INestApplication } from '@nestjs/common';
 import { loadConfig } from '@app/config';
+import { startDeliveryApp } from '../apps/delivery/src/delivery.app.js';
 import { Gateway, testEnv } from './support/gateway.js';
 import { LoadRun } from './support/load-run.js';
 
@@ -33,6 +35,47 @@ describe('accounting: every (event, subscription) pair, exactly once through gra
     const report = await run.finish(() => gateway.stop());
     expect(report.published).toBeGreaterThanOrEqual(240);
     expect(report.expected).toBe(report.published * 10);
+    expect(report).toMatchObject({ lost: 0, duplicates: 0, splitIds: 0, unexpected: 0, duplicateJobs: 0, deadLettered: 0 });
+  });
+});
+
+/**
+ * Two delivery instances in one group: when the second joins and later leaves, every partition
+ * is reassigned (kafkajs rebalances eagerly) while the first has attempts in flight. The first
+ * finishes and commits them before it rejoins (libs/kafka rejoin-hold), so the partitions that
+ * move carry no attempt to make again. With slow answers (300 ms) about a hundred attempts are in
+ * flight at each rebalance; without the hold they were all repeated.
+ */
+describe('accounting: a second delivery instance joins and leaves under load', () => {
+  const env = testEnv('accounting-pair', { RETRY_TIERS: '1s,5s' });
+  const config = loadConfig(env);
+  const gateway = new Gateway(config);
+  const run = new LoadRun('e2e-delivery-pair', env, { subscriptions: 10, perSecond: 40, receiverDelayMs: 300 });
+  let second: INestApplication | undefined;
+
+  beforeAll(async () => {
+    await run.prepare();
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    await second?.close();
+    await gateway.stop();
+  });
+
+  it('hands partitions over without repeating an attempt', async () => {
+    await run.begin(await gateway.apiUrl(''));
+    await run.untilPublished(80);
+    run.ledger.mark('second delivery instance joins');
+    second = await startDeliveryApp(config);
+    await run.untilPublished(200);
+    run.ledger.mark('second delivery instance leaves (graceful)');
+    await second.close();
+    second = undefined;
+    await run.untilPublished(280);
+
+    const report = await run.finish(() => gateway.stop());
+    expect(report.published).toBeGreaterThanOrEqual(280);
     expect(report).toMatchObject({ lost: 0, duplicates: 0, splitIds: 0, unexpected: 0, duplicateJobs: 0, deadLettered: 0 });
   });
 });

@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { type PartitionTransaction, PartitionTransactions } from './partition-transactions.js';
+import { holdRejoin, installRejoinHold } from './rejoin-hold.js';
 
 export interface KafkaBatchServerOptions {
   kafka: Kafka;
@@ -59,7 +60,11 @@ function retriable(err: unknown): unknown {
 
 /** How often completed offsets of pipelined work are committed. */
 const COMMIT_INTERVAL_MS = 100;
-/** How long close() waits for pipelined work in flight. */
+/**
+ * How long close() and a rejoin wait for pipelined work in flight: longer than the longest
+ * attempt (30 s), shorter than the rebalance timeout (60 s, kafkajs' default) within which a
+ * member must rejoin.
+ */
 const DRAIN_TIMEOUT_MS = 45_000;
 
 /** What a batch handler gets besides the batch. */
@@ -142,11 +147,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (this.options.pipelined) {
       // No new fetches; let the work in flight finish and commit it before leaving the group.
       consumer.pause(Object.values(this.options.routes).flat().map((topic) => ({ topic })));
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-      while ((this.inFlight.size > 0 || this.runningBatches > 0) && Date.now() < deadline) {
-        await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
-      }
-      await this.commitCompleted();
+      await this.drain();
     }
     // Waits for the batches being processed, then leaves the group.
     await consumer.disconnect();
@@ -184,11 +185,14 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
-      // kafkajs rejoins right after this event (eager rebalancing, no revoke callback): commit the work
-      // finished so far while the group still accepts this generation's commits, so that partitions
-      // moving to another instance hand over no finished work. Attempts still in flight on them may
-      // be done again by the new owner.
-      consumer.on(consumer.events.REBALANCING, () => void this.commitCompleted());
+      // kafkajs rejoins right after this event, and every partition may then move (eager rebalancing,
+      // no revoke callback). Pipelined work is held back from the rejoin until the work in flight
+      // has finished and is committed, while the group still accepts this generation's commits: a
+      // partition handed over carries no attempt that its new owner would make a second time.
+      if (this.options.pipelined) {
+        installRejoinHold();
+        consumer.on(consumer.events.REBALANCING, ({ payload }) => holdRejoin(payload.memberId, this.drain('rebalance')));
+      }
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         const held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
         this.keepTrackers(consumer, held);
@@ -349,6 +353,21 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     blocked.add(offset);
     this.trackers.set(key, { topic: entry.topic, partition: entry.partition, tracker: blocked, committed: entry.committed, rereadFrom: offset });
     this.consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
+  }
+
+  /** Waits (up to DRAIN_TIMEOUT_MS) for the pipelined work in flight and the batches being handled, then commits what finished. */
+  private async drain(reason?: string): Promise<void> {
+    const started = Date.now();
+    const pending = this.inFlight.size;
+    const deadline = started + DRAIN_TIMEOUT_MS;
+    while ((this.inFlight.size > 0 || this.runningBatches > 0) && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
+    }
+    await this.commitCompleted();
+    if (reason && pending > 0) {
+      const left = this.inFlight.size > 0 ? `, ${this.inFlight.size} still in flight (may be done again by a new owner)` : '';
+      this.log.log(`${reason}: finished and committed ${pending - this.inFlight.size} record(s) in flight in ${Date.now() - started} ms before rejoining${left}`);
+    }
   }
 
   private async commitCompleted(): Promise<void> {
