@@ -1,7 +1,9 @@
 # Both apps in one image; the command picks the app (see docker-compose.yml).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
+# patches/: fixes to kafkajs 2.2.4 applied by patch-package on install (see patches/README.md).
 COPY package.json package-lock.json ./
+COPY patches patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps

@@ -36,7 +36,8 @@
 //   --paced-seconds=20 --warmup=5 --partitions=6 --drain-timeout=60 (s of receipts at most per drain run: a
 //   slower system is measured over that window, the rest counted as pending)
 //   --app-env=KEY=VALUE (gateway setting, repeatable) --profile[=S1|S4] (one extra gateway run of that
-//   scenario with --cpu-prof, summarised; default S1) --no-build --no-docs (do not touch docs/benchmarks.md) --json=FILE --quick
+//   scenario with --cpu-prof, summarised; default S1) --no-build --no-docs (do not touch docs/benchmarks.md) --keep-topics (leave each run's
+//   topics on the broker, e.g. to read the per-hop timestamps of a gateway run) --json=FILE --quick
 // Environment: KAFKA_BROKERS (default 127.0.0.1:9092); for a local broker on another port also
 // KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh. Needs mvn and javac
 // (Java 17) for the Connect peer, npm for the Node peers; both install into .cache/ on first use.
@@ -125,7 +126,7 @@ if (raw.help) {
 }
 const known = new Set([
   'appEnv', 'peers', 'scenarios', 'runs', 'events', 's2Events', 's2Window', 's4Subscriptions', 's4Events', 'rates', 'pacedSeconds', 'warmup', 'partitions',
-  'drainTimeout', 'profile', 'noBuild', 'noDocs', 'json', 'quick', 'help',
+  'drainTimeout', 'profile', 'noBuild', 'noDocs', 'keepTopics', 'json', 'quick', 'help',
 ]);
 for (const k of Object.keys(raw)) if (!known.has(k)) throw new Error(`unknown option --${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`);
 const quick = Boolean(raw.quick);
@@ -152,6 +153,7 @@ const opts = {
   profile: raw.profile === undefined ? undefined : raw.profile === true ? 'S1' : list(raw.profile, ['S1', 'S4'], 'profile scenario')[0],
   build: !raw.noBuild,
   docs: !raw.noDocs,
+  keepTopics: Boolean(raw.keepTopics),
   json: typeof raw.json === 'string' ? path.resolve(raw.json) : undefined,
   appEnv: raw.appEnv,
 };
@@ -445,6 +447,7 @@ async function createTopic(topic, numPartitions) {
 const freshTopic = (tag) => createTopic(`${tag}.events`, opts.partitions);
 
 async function deleteRunTopics(tag) {
+  if (opts.keepTopics) return;
   try {
     const mine = (await state.admin.listTopics()).filter((t) => t.startsWith(`${tag}.`) || t.startsWith(`${tag}-`));
     if (mine.length > 0) await Promise.race([state.admin.deleteTopics({ topics: mine, timeout: 10_000 }), sleep(15_000)]);
@@ -815,7 +818,7 @@ function cleanup() {
   cleaning ??= (async () => {
     for (const p of [...state.procs].reverse()) await stopProcess(p, { timeoutMs: 20_000, say }).catch(() => undefined);
     await state.receiver?.close().catch(() => undefined);
-    if (state.kafka && state.topics.size > 0) {
+    if (state.kafka && state.topics.size > 0 && !opts.keepTopics) {
       // A fresh admin: the run's own may be gone, or broken by the interruption.
       const admin = state.kafka.admin();
       await Promise.race([

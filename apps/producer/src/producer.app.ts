@@ -16,7 +16,8 @@ export function startProducerApp(config: GatewayConfig): Promise<INestApplicatio
         groupId: config.source.groupId,
         routes: { [SOURCE_EVENTS]: config.source.topics },
         fromBeginning: config.source.start === 'earliest',
-        partitionsConsumedConcurrently: 1,
+        // Each partition's batch is a transaction of its own (round trips to the broker): partitions go side by side.
+        partitionsConsumedConcurrently: config.source.concurrency,
         transactional: config.source.transactions,
       },
     },

@@ -32,6 +32,8 @@ export interface GatewayConfig {
     paths: { id: string; type: string; data: string; subject: string; time: string };
     /** Dotted path into the normalised event that names its tenant. */
     tenantPath: string;
+    /** Source partitions fanned out at once by one producer instance (each its own transaction). */
+    concurrency: number;
     /** Each source batch's jobs and offset in one Kafka transaction (exactly-once fan-out). */
     transactions: boolean;
   };
@@ -258,6 +260,7 @@ export const SETTINGS = {
   sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
   sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
   sourceTransactions: { env: 'SOURCE_TRANSACTIONS', default: 'true', description: 'Write each source batch\'s delivery jobs and its offsets in one Kafka transaction (exactly-once fan-out); false = at least once, without transactions', parse: bool },
+  sourceConcurrency: { env: 'SOURCE_CONCURRENCY', default: '8', description: 'Source partitions one producer instance fans out at once, each in a transaction of its own (1 = one after another)', parse: int(1, 256) },
   maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
   eventIdPath: { env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
   eventTypePath: { env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },

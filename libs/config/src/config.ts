@@ -74,6 +74,7 @@ function sections(v: Values): CliConfig {
       paths: { id: v.eventIdPath, type: v.eventTypePath, data: v.eventDataPath, subject: v.eventSubjectPath, time: v.eventTimePath },
       tenantPath: v.eventTenantPath,
       transactions: v.sourceTransactions,
+      concurrency: v.sourceConcurrency,
     },
     callbacks: { urlPaths: v.callbackUrlPaths, urlHeader: v.callbackUrlHeader.toLowerCase(), secret: v.callbackSecret, format: v.callbackFormat },
     delivery: {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { GatewayConfig } from '@app/config';
+import { verifyKafkajsPatches } from './kafkajs-patches.js';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -23,6 +24,7 @@ function logCreator() {
 
 /** The one place that constructs a kafkajs client. */
 export function createKafka(config: Pick<GatewayConfig, 'kafka'>, clientName: string): Kafka {
+  verifyKafkajsPatches();
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientName}`,
     brokers: config.kafka.brokers,

@@ -2,6 +2,16 @@ import { Logger } from '@nestjs/common';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { type OutgoingRecord, PRODUCER_RETRY, RecordingPartitioner, type RecordWriter, sendRecords } from './kafka-producer.js';
 
+/**
+ * A partition's next transaction often begins while the broker is still writing the markers of
+ * its previous one, and the coordinator answers the first AddPartitionsToTxn with
+ * CONCURRENT_TRANSACTIONS until they are written (a few ms). kafkajs retries it with the
+ * producer's backoff: at PRODUCER_RETRY's 200 ms that wait was the p99 of the whole pipeline at
+ * 500 events/s (source → job written p99 211 ms, p50 11 ms). The Java client retries this answer
+ * after 20 ms; so do the transactional producers here, backing off exponentially as before.
+ */
+const TRANSACTION_RETRY = { ...PRODUCER_RETRY, initialRetryTime: 20 };
+
 /** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
 export interface PartitionTransaction extends RecordWriter {
   /**
@@ -111,7 +121,7 @@ export class PartitionTransactions {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: RecordingPartitioner,
-      retry: PRODUCER_RETRY,
+      retry: TRANSACTION_RETRY,
     });
     await producer.connect();
     return producer;
