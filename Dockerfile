@@ -17,6 +17,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 USER node
-# kafkajs 2.2.4 schedules a negative timeout that Node 24 warns about (harmless).
-ENV NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
+# kafkajs 2.2.4 schedules a negative timeout that Node 24 warns about (harmless); a 16 MB young
+# generation keeps RSS ~75 MB lower per app at the same throughput (docs/benchmarks.md, "Memory").
+ENV NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning --max-semi-space-size=16"
 CMD ["node", "dist/apps/producer/src/main.js"]

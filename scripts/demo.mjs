@@ -40,7 +40,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
 import { colors as c, Receiver } from './demo/receiver.mjs';
 import { sourceEvents, subscriptionSpecs } from './demo/fixtures.mjs';
-import { freePort, NODE_FLAGS, quietKafkajsWarnings } from './lib/local.mjs';
+import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from './lib/local.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -156,7 +156,7 @@ async function appEnv(ports, secretsKey) {
 
 /** Spawns one app in a process group of its own (Ctrl-C reaches the demo only, which stops the apps in order). */
 function startApp(name, env) {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ENTRY[name]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, ENTRY[name]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const app = { name, child, exit: undefined, foreignSubscriptions: 0, exited: undefined };
   app.exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => {

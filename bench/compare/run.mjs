@@ -50,7 +50,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
+import { APP_NODE_FLAGS, freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 import {
   createSubscriptions,
   describeExit,
@@ -347,7 +347,7 @@ async function startGateway(ctx) {
   const app = (name) => {
     // Profiles named <app>-<n>: producer-1 is the producer app that only served the subscriptions' creation.
     const prof = ctx.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`, `--cpu-prof-name=${name}-${++starts}.cpuprofile`] : [];
-    const a = track(spawnLogged(name, process.execPath, [...NODE_FLAGS, ...prof, path.join(REPO, `dist/apps/${name}/src/main.js`)], { env, logDir }));
+    const a = track(spawnLogged(name, process.execPath, [...APP_NODE_FLAGS, ...prof, path.join(REPO, `dist/apps/${name}/src/main.js`)], { env, logDir }));
     a.port = name === 'producer' ? ports.api : ports.delivery;
     return a;
   };

@@ -42,7 +42,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
+import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 import {
   CLK_TCK,
   createSubscriptions as createSubscriptionsKit,
@@ -218,7 +218,7 @@ const appEnv = (ports, token, secretsKey) =>
 
 function startApp(name, env, port) {
   const entry = path.join(opts.root, `dist/apps/${name}/src/main.js`);
-  const app = spawnLogged(name, process.execPath, [...NODE_FLAGS, entry], { cwd: opts.root, env, logDir });
+  const app = spawnLogged(name, process.execPath, [...APP_NODE_FLAGS, entry], { cwd: opts.root, env, logDir });
   app.port = port;
   state.apps.push(app);
   return app;

@@ -2,10 +2,11 @@
 // Soak run: the whole gateway (both apps from dist/, a real broker) under steady load for a long
 // time, sampling each app's RSS and both consumer groups' lag, to see memory or lag creep.
 //
-//   npm run bench:soak                       30 minutes at 2,000 deliveries/s (half the measured maximum)
+//   npm run bench:soak                       30 minutes at 3,400 deliveries/s (half the measured maximum,
+//                                            S1 x10 6,894/s in docs/benchmarks.md)
 //   npm run bench:soak -- --duration=180     a 3-minute run
 //
-// Options: --duration=S (1800) --rate=EVENTS_PER_S (200) --subscriptions=N (10; deliveries/s = rate × N)
+// Options: --duration=S (1800) --rate=EVENTS_PER_S (340) --subscriptions=N (10; deliveries/s = rate × N)
 //   --delay-ms=MS (20, the receiver's answer delay) --sample=S (10) --drain=S (120, wait for the last
 //   deliveries after publishing stops) --json=FILE (write samples and summary) --no-build
 // Environment: KAFKA_BROKERS (default 127.0.0.1:9092; the broker must be running, e.g. npm run kafka:up).
@@ -23,14 +24,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
-import { freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
+import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 quietKafkajsWarnings();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-const opts = { duration: 1800, rate: 200, subscriptions: 10, delayMs: 20, sample: 10, drain: 120, json: undefined, build: true };
+const opts = { duration: 1800, rate: 340, subscriptions: 10, delayMs: 20, sample: 10, drain: 120, json: undefined, build: true };
 for (const arg of process.argv.slice(2)) {
   const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
   if (!m) throw new Error(`unknown argument ${arg}`);
@@ -89,7 +90,7 @@ const env = {
   LOG_LEVEL: 'warn',
 };
 const apps = ['producer', 'delivery'].map((name) => {
-  const child = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, `dist/apps/${name}/src/main.js`)], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...APP_NODE_FLAGS, path.join(ROOT, `dist/apps/${name}/src/main.js`)], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   return { name, child };
 });
 const stopApps = async () => {

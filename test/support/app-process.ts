@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, NODE_FLAGS } from '../../scripts/lib/local.mjs';
+import { APP_NODE_FLAGS, freePort } from '../../scripts/lib/local.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 120_000;
@@ -35,7 +35,7 @@ export class AppProcess {
     const portVar = this.name === 'producer' ? 'API_PORT' : 'DELIVERY_PORT';
     mkdirSync(path.join(ROOT, '.cache/chaos-logs'), { recursive: true });
     const log = createWriteStream(path.join(ROOT, `.cache/chaos-logs/${this.label}.log`), { flags: this.starts++ ? 'a' : 'w' });
-    const child = spawn(process.execPath, [...NODE_FLAGS, entry], {
+    const child = spawn(process.execPath, [...APP_NODE_FLAGS, entry], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env, [portVar]: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,10 @@ function logCreator() {
     // A broker's error answer is logged by kafkajs' connection before the caller retries or
     // throws it; what matters is the caller's outcome, so these lines are debug.
     const answered = namespace === 'Connection' && message.startsWith('Response ');
-    const method = answered ? 'debug' : (levels[level] ?? 'log');
+    // CONCURRENT_TRANSACTIONS: a partition's next transaction began while the broker still wrote the
+    // markers of its previous one; expected now and then, and retried (see PartitionTransactions).
+    const concurrentTransaction = message.includes('another concurrent operation on the same transaction');
+    const method = answered || concurrentTransaction ? 'debug' : (levels[level] ?? 'log');
     new Logger(`kafkajs:${namespace}`)[method]({ msg: message, ...extra });
   };
 }

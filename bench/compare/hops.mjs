@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Where a gateway run's latency goes, hop by hop, from the topics of a run kept with
+// `node bench/compare/run.mjs --peers=gateway --scenarios=P … --keep-topics`:
+//
+//   node bench/compare/hops.mjs <run prefix, e.g. cmp-59e579-1>   (KAFKA_BROKERS as for the bench)
+//
+// Per delivered job it joins three timestamps Kafka already holds, all from the one clock of this
+// machine: the source event's CreateTime (the bench stamps it when it sends), the job's CreateTime
+// on <prefix>.deliveries (set by the producer app's kafkajs producer when it sends the job, inside
+// its transaction), and the attempt's startedAt / finishedAt and CreateTime on <prefix>.results.
+// Prints p50 / p90 / p99 / max in ms of: source → job written (the producer app's fetch wait,
+// batch and fan-out), job written → attempt start (transaction commit, read-committed fetch of the
+// delivery app, queueing), attempt end → result written, and source → attempt start. Warm-up
+// events are included. Read-only; contacts only KAFKA_BROKERS.
+import kafkajs from 'kafkajs';
+
+const { Kafka, logLevel } = kafkajs;
+const prefix = process.argv[2];
+if (!prefix) throw new Error('usage: node bench/compare/hops.mjs <run prefix> (see --keep-topics)');
+const kafka = new Kafka({ brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+
+/** Reads a topic from the beginning to its end offsets at the time of the call (read committed). */
+async function readAll(topic, onRecord) {
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).filter((o) => o.high !== o.low).map((o) => [o.partition, BigInt(o.high)]));
+  if (ends.size === 0) return;
+  const consumer = kafka.consumer({ groupId: `hops-${prefix}-${Date.now()}-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) onRecord(m, batch.partition);
+        if (BigInt(batch.lastOffset()) + 1n >= (ends.get(batch.partition) ?? 0n)) ends.delete(batch.partition);
+        if (ends.size === 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+}
+
+const sent = new Map(); // "partition|offset" of the source event → its CreateTime
+const jobs = new Map(); // webhookId → { written, sent }
+await readAll(`${prefix}.events`, (m, partition) => sent.set(`${partition}|${m.offset}`, Number(m.timestamp)));
+await readAll(`${prefix}.deliveries`, (m) => {
+  const job = JSON.parse(m.value.toString());
+  jobs.set(job.webhookId, { written: Number(m.timestamp), sent: sent.get(`${job.source.partition}|${job.source.offset}`) });
+});
+const hops = { 'source → job written': [], 'job written → attempt start': [], 'attempt end → result written': [], 'source → attempt start': [] };
+await readAll(`${prefix}.results`, (m) => {
+  const result = JSON.parse(m.value.toString());
+  const job = jobs.get(result.webhookId);
+  if (!job || result.attempt !== 1) return;
+  const started = Date.parse(result.startedAt);
+  hops['job written → attempt start'].push(started - job.written);
+  hops['attempt end → result written'].push(Number(m.timestamp) - Date.parse(result.finishedAt));
+  if (job.sent === undefined) return;
+  hops['source → job written'].push(job.written - job.sent);
+  hops['source → attempt start'].push(started - job.sent);
+});
+await admin.disconnect();
+
+const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+for (const [name, values] of Object.entries(hops)) {
+  const s = values.sort((a, b) => a - b);
+  console.log(`${name.padEnd(30)} n ${String(s.length).padStart(6)}  p50 ${q(s, 0.5)}  p90 ${q(s, 0.9)}  p99 ${q(s, 0.99)}  max ${s.at(-1)}`);
+}
