@@ -8,8 +8,12 @@ interface Pair {
   /** Receipt times at the receiver (ms since epoch). */
   receipts: number[];
   deadLettered: boolean;
-  /** Delivery jobs written for the pair (webhooks.deliveries, read committed). */
-  jobs: number;
+  /**
+   * Delivery jobs written for the pair (webhooks.deliveries, read committed), by record position
+   * (`partition@offset`): the reader itself reads at least once (after a broker failure its group
+   * reads again from its last commit), and a record read twice is still one job.
+   */
+  jobs: Set<string>;
 }
 
 /** A moment of the run worth naming in the report (a kill, a restart). */
@@ -69,7 +73,7 @@ export class Ledger {
   /** An event was published that `subscriptionIds` are owed. */
   expect(eventId: string, subscriptionIds: readonly string[]): void {
     this.published++;
-    for (const s of subscriptionIds) this.pairs.set(pairKey(eventId, s), { webhookIds: new Set(), receipts: [], deadLettered: false, jobs: 0 });
+    for (const s of subscriptionIds) this.pairs.set(pairKey(eventId, s), { webhookIds: new Set(), receipts: [], deadLettered: false, jobs: new Set() });
   }
 
   /** Events sent again after a failed send: they may be in the source twice, so their jobs too. */
@@ -104,10 +108,10 @@ export class Ledger {
     if (pair) pair.deadLettered = true;
   }
 
-  job(job: DeliveryJob): void {
+  /** A delivery job read at `position` (`partition@offset` of webhooks.deliveries). */
+  job(job: DeliveryJob, position: string): void {
     this.jobsRead = true;
-    const pair = this.pairs.get(pairKey(job.eventId, job.subscriptionId));
-    if (pair) pair.jobs++;
+    this.pairs.get(pairKey(job.eventId, job.subscriptionId))?.jobs.add(position);
   }
 
   /** Pairs neither received nor dead-lettered yet. */
@@ -120,7 +124,7 @@ export class Ledger {
   /** Pairs whose delivery job has not been read yet. */
   get jobsMissing(): number {
     let n = 0;
-    for (const p of this.pairs.values()) if (p.jobs === 0) n++;
+    for (const p of this.pairs.values()) if (p.jobs.size === 0) n++;
     return n;
   }
 
@@ -145,7 +149,7 @@ export class Ledger {
       else if (p.deadLettered) r.deadLettered++;
       else r.lost++;
       if (p.webhookIds.size > 1) r.splitIds++;
-      if (p.jobs > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
+      if (p.jobs.size > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
       const receipts = [...p.receipts].sort((a, b) => a - b);
       for (const at of receipts.slice(1)) {
         r.duplicates++;

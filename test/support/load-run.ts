@@ -51,7 +51,7 @@ export class LoadRun {
     this.receivers = Array.from({ length: options.subscriptions }, () => new Receiver(false));
     for (const receiver of this.receivers) receiver.tap((r) => this.ledger.receive(r));
     this.dlq = new TopicReader(this.kafka, topics.dlq, (r) => this.ledger.deadLetter(r.value as DeadLetter));
-    this.jobs = new TopicReader(this.kafka, topics.deliveries, (r) => this.ledger.job(r.value as DeliveryJob));
+    this.jobs = new TopicReader(this.kafka, topics.deliveries, (r) => this.ledger.job(r.value as DeliveryJob, `${r.partition}@${r.offset}`));
   }
 
   private readonly source: string;

@@ -196,7 +196,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         const held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
         this.keepTrackers(consumer, held);
-        void this.transactions?.retain(held);
+        void this.transactions?.reassigned();
         this.options.onConsuming?.(true);
         resolve();
       });

@@ -1,4 +1,4 @@
-import { kafkajsAbortedFilter, verifyKafkajsPatches } from './kafkajs-patches.js';
+import { kafkajsAbortedFilter, kafkajsSendMessages, verifyKafkajsPatches } from './kafkajs-patches.js';
 
 const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
 const record = (offset: number, producerId: string, key: Buffer | null = null) => ({
@@ -26,5 +26,75 @@ describe('kafkajs read_committed filter (patches/kafkajs+2.2.4.patch)', () => {
 
   it('is verified at start-up', () => {
     expect(() => verifyKafkajsPatches()).not.toThrow();
+  });
+});
+
+describe('kafkajs send retries after a leader change (patches/kafkajs+2.2.4.patch)', () => {
+  /**
+   * Partition 0 is led by broker 1, partition 1 by broker 2. Broker 1 writes partition 0; broker 2
+   * refuses partition 1 (NOT_LEADER) and both partitions are led by broker 2 afterwards. The retry
+   * must send partition 1 only: partition 0 is written already.
+   */
+  it('sends again only the partitions no broker acknowledged', async () => {
+    let leaders: Record<string, number> = { '0': 1, '1': 2 };
+    const produced: { broker: number; partitions: number[] }[] = [];
+    const broker = (nodeId: number) => ({
+      nodeId,
+      produce: async ({ topicData }: { topicData: { partitions: { partition: number }[] }[] }) => {
+        const partitions = topicData.flatMap((t) => t.partitions.map((p) => p.partition));
+        produced.push({ broker: nodeId, partitions });
+        if (nodeId === 2 && produced.length <= 2) {
+          leaders = { '0': 2, '1': 2 };
+          throw Object.assign(new Error('This server is not the leader for that topic-partition'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_FOR_PARTITION', retriable: true });
+        }
+        return { topics: [{ topicName: 't', partitions: partitions.map((partition) => ({ partition, errorCode: 0, baseOffset: '0', logAppendTime: '-1', logStartOffset: '0' })) }] };
+      },
+    });
+    const brokers = new Map([1, 2].map((id) => [id, broker(id)]));
+    const cluster = {
+      refreshMetadataIfNecessary: async () => undefined,
+      refreshMetadata: async () => undefined,
+      addMultipleTargetTopics: async () => undefined,
+      isConnected: () => true,
+      targetTopics: new Set(['t']),
+      findTopicPartitionMetadata: () => [{ partitionId: 0 }, { partitionId: 1 }],
+      findLeaderForPartitions: (_topic: string, partitions: string[]) => {
+        const out: Record<number, number[]> = {};
+        for (const p of partitions) (out[leaders[p]!] ??= []).push(Number(p));
+        return out;
+      },
+      findBroker: async ({ nodeId }: { nodeId: number }) => brokers.get(Number(nodeId)),
+    };
+    const sequences = new Map<string, number>();
+    const eosManager = {
+      acquireBrokerLock: async () => undefined,
+      releaseBrokerLock: async () => undefined,
+      isTransactional: () => false,
+      getSequence: (t: string, p: number) => sequences.get(`${t}|${p}`) ?? 0,
+      updateSequence: (t: string, p: number, n: number) => sequences.set(`${t}|${p}`, (sequences.get(`${t}|${p}`) ?? 0) + n),
+      getProducerId: () => 1,
+      getProducerEpoch: () => 0,
+    };
+    const retrier = async (fn: (bail: (e: unknown) => never, n: number, t: number) => Promise<unknown>) => {
+      for (let n = 0; ; n++) {
+        try {
+          return await fn((e) => { throw e; }, n, 0);
+        } catch (err) {
+          if (n >= 3) throw err;
+        }
+      }
+    };
+    const logger = { debug: () => undefined, error: () => undefined, warn: () => undefined, info: () => undefined };
+    const partitioner = ({ message }: { message: { partition: number } }) => message.partition;
+    const send = kafkajsSendMessages()({ logger, cluster, partitioner, eosManager, retrier });
+    const answer = await send({ acks: -1, timeout: 1000, topicMessages: [{ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] }] });
+
+    expect(produced).toEqual([
+      { broker: 1, partitions: [0] },
+      { broker: 2, partitions: [1] },
+      { broker: 2, partitions: [1] },
+    ]);
+    expect((answer as { partition: number }[]).map((a) => a.partition).sort()).toEqual([0, 1]);
+    expect(sequences.get('t|0')).toBe(1);
   });
 });

@@ -10,13 +10,19 @@ export function kafkajsAbortedFilter(): AbortedFilter {
   return createRequire(import.meta.url)('kafkajs/src/consumer/filterAbortedMessages.js') as AbortedFilter;
 }
 
+/** kafkajs' producer send loop (producer/sendMessages.js): a factory of the function behind `send`/`sendBatch`. */
+export function kafkajsSendMessages(): (deps: Record<string, unknown>) => (args: Record<string, unknown>) => Promise<unknown[]> {
+  return createRequire(import.meta.url)('kafkajs/src/producer/sendMessages.js') as ReturnType<typeof kafkajsSendMessages>;
+}
+
 let verified = false;
 
 /**
  * Fails when the installed kafkajs lacks the fixes in patches/ (applied by patch-package on
  * `npm install`/`npm ci`): without them a read_committed consumer can receive records of aborted
- * transactions, i.e. delivery jobs a crashed or stopping producer app never committed, and the
- * gateway would deliver them twice. Checked once per process, when a consumer starts.
+ * transactions (delivery jobs a stopping producer app never committed), and a send retried after a
+ * leader change can write a partition's records twice inside one transaction, or skip them. Checked
+ * once per process, when a Kafka client is created.
  */
 export function verifyKafkajsPatches(): void {
   if (verified) return;
@@ -33,8 +39,14 @@ export function verifyKafkajsPatches(): void {
       { producerId: '2', firstOffset: '11' },
     ],
   });
-  if (kept.length > 0) {
-    throw new Error('kafkajs is not patched (read_committed would let aborted records through): run `npm ci` or `npx patch-package` (see patches/README.md)');
+  if (kept.length > 0) throw unpatched('read_committed would let records of aborted transactions through');
+  // The send loop's fix is checked by its mark (a behavioural check needs a fake cluster: kafkajs-patches.spec.ts).
+  if (!kafkajsSendMessages().toString().includes('const answered = new Set()')) {
+    throw unpatched('a send retried after a leader change could write a partition twice or skip it');
   }
   verified = true;
+}
+
+function unpatched(consequence: string): Error {
+  return new Error(`kafkajs is not patched (${consequence}): run \`npm ci\` or \`npx patch-package\` (see patches/README.md)`);
 }

@@ -15,11 +15,10 @@ const TRANSACTION_RETRY = { ...PRODUCER_RETRY, initialRetryTime: 20 };
 /** One open transaction of an input partition: what a batch writes, committed together with the batch's offset. */
 export interface PartitionTransaction extends RecordWriter {
   /**
-   * Set on the first transaction of a partition after each assignment (a rebalance): the group's
-   * committed offset, read once the partition's producer is initialised, so that any transaction
-   * an earlier owner had open is finished and that owner fenced. Records below it were already
-   * done. (Reading it after every rebalance, not only when the producer is new, is a precaution:
-   * see docs/reliability.md.)
+   * Set on the first transaction of a partition after each assignment (a rebalance, a consumer
+   * restart): the group's committed offset, read once the partition's producer is initialised, so
+   * that any transaction of the partition still open or completing (an earlier owner's, or this
+   * process's last one) is finished and its writer fenced. Records below it were already done.
    */
   readonly committedOffset?: bigint;
   /** Commits the records written and the group's offset `nextOffset` for the partition, atomically. */
@@ -43,8 +42,6 @@ export interface PartitionTransaction extends RecordWriter {
 export class PartitionTransactions {
   private readonly log = new Logger(PartitionTransactions.name);
   private readonly producers = new Map<string, Promise<Producer>>();
-  /** Partitions whose committed offset was read since the last assignment. */
-  private readonly checked = new Set<string>();
   private admin?: Promise<Admin>;
 
   constructor(
@@ -79,8 +76,7 @@ export class PartitionTransactions {
       await this.drop(key);
       throw err;
     };
-    const committedOffset = fresh || !this.checked.has(key) ? await this.committed(topic, partition).catch(fail) : undefined;
-    this.checked.add(key);
+    const committedOffset = fresh ? await this.committed(topic, partition).catch(fail) : undefined;
     return {
       committedOffset,
       send: (records: OutgoingRecord[]) => sendRecords(txn, records).catch(fail),
@@ -101,14 +97,21 @@ export class PartitionTransactions {
     };
   }
 
-  /** A new assignment: closes the producers of partitions this process no longer holds (`keep` lists `topic|partition`). */
-  async retain(keep: Set<string>): Promise<void> {
-    this.checked.clear();
-    await Promise.all([...this.producers.keys()].filter((k) => !keep.has(k)).map((k) => this.drop(k)));
+  /**
+   * A new assignment (a rebalance, a consumer restart): every partition's producer is closed, and
+   * initialised again before its next transaction. InitProducerId returns only once the
+   * partition's previous transaction is complete (the coordinator answers CONCURRENT_TRANSACTIONS
+   * until its markers are written), so the committed offset read after it includes that
+   * transaction's offset. Without it, a partition read again after a rebalance could get an offset
+   * from before a transaction whose markers were still being written (a broker failover slows
+   * them), and that batch would be written twice.
+   */
+  async reassigned(): Promise<void> {
+    await Promise.all([...this.producers.keys()].map((k) => this.drop(k)));
   }
 
   async close(): Promise<void> {
-    await this.retain(new Set());
+    await this.reassigned();
     const admin = this.admin;
     this.admin = undefined;
     await admin?.then((a) => a.disconnect()).catch(() => undefined);
