@@ -13,6 +13,7 @@
 // delivery app, queueing), attempt end → result written, and source → attempt start. Warm-up
 // events are included. Read-only; contacts only KAFKA_BROKERS.
 import kafkajs from 'kafkajs';
+import { percentile } from '../lib/kit.mjs';
 
 const { Kafka, logLevel } = kafkajs;
 const prefix = process.argv[2];
@@ -61,8 +62,7 @@ await readAll(`${prefix}.results`, (m) => {
 });
 await admin.disconnect();
 
-const q = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 for (const [name, values] of Object.entries(hops)) {
   const s = values.sort((a, b) => a - b);
-  console.log(`${name.padEnd(30)} n ${String(s.length).padStart(6)}  p50 ${q(s, 0.5)}  p90 ${q(s, 0.9)}  p99 ${q(s, 0.99)}  max ${s.at(-1)}`);
+  console.log(`${name.padEnd(30)} n ${String(s.length).padStart(6)}  p50 ${percentile(s, 50)}  p90 ${percentile(s, 90)}  p99 ${percentile(s, 99)}  max ${s.at(-1)}`);
 }

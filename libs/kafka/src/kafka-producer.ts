@@ -170,6 +170,8 @@ export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: 
  * partition that moved to a broker which already answered for other partitions is dropped silently.
  * Seen in the broker-failure chaos runs as delivery jobs missing for some subscriptions. A send whose
  * answer lacks a partition it had records for fails instead (retriable): the caller writes again.
+ * patches/kafkajs+2.2.4.patch fixes the retry itself since; this check stays as the guard that a
+ * kafkajs without the patch, or a new bug of the same kind, cannot resolve a send silently.
  */
 function checkEveryPartitionAnswered(topicMessages: { topic: string; messages: Message[] }[], answer: RecordMetadata[]): void {
   const answered = new Set(answer.map((m) => `${m.topicName}|${m.partition}`));
