@@ -127,7 +127,7 @@ export class DeliveryService {
       }
       if (wait > 0) return holdBack(REASONS.rateLimited, wait);
     }
-    const origin = originOf(sub.url);
+    const origin = this.sender.target(sub.url).origin;
     const breaker = this.breakers.before(origin, Date.now());
     if (!breaker.allow) return holdBack(REASONS.circuitOpen, breaker.retryAt - Date.now());
     const slot = this.endpointSlots.acquire(origin);
@@ -315,13 +315,5 @@ export class DeliveryService {
 
   private resultRecord(result: AttemptResult): OutgoingRecord {
     return { topic: this.topics.results, key: result.subscriptionId, value: result };
-  }
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
   }
 }

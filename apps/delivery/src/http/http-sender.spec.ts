@@ -27,6 +27,9 @@ describe('HttpSender', () => {
       } else if (req.url === '/hang') {
         res.writeHead(200);
         res.write('partial');
+      } else if (req.url === '/slow-down?x=1') {
+        res.writeHead(429, { 'retry-after': '7' });
+        res.end('later');
       } else {
         res.writeHead(200);
         res.end('ok');
@@ -67,6 +70,20 @@ describe('HttpSender', () => {
     const big = await post(s, `http://127.0.0.1:${port}/big`);
     expect(big).toMatchObject({ kind: 'response', status: 200, body: 'x'.repeat(16) });
     expect(await post(s, `http://127.0.0.1:${port}/hang`)).toMatchObject({ kind: 'error', errorClass: 'timeout' });
+  });
+
+  it('passes on the response headers, and posts the query string', async () => {
+    const r = await post(sender({ DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32' }), `http://127.0.0.1:${port}/slow-down?x=1`);
+    expect(r).toMatchObject({ kind: 'response', status: 429, body: 'later', headers: { 'retry-after': '7' } });
+  });
+
+  it('times out an attempt still waiting for a connection, and the connection serves the next one', async () => {
+    const s = sender({ DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32', DELIVERY_CONNECTIONS_PER_ORIGIN: '1' });
+    const hanging = post(s, `http://127.0.0.1:${port}/hang`);
+    const queued = await post(s, `http://127.0.0.1:${port}/ok`);
+    expect(queued).toMatchObject({ kind: 'error', errorClass: 'timeout' });
+    expect(await hanging).toMatchObject({ kind: 'error', errorClass: 'timeout' });
+    expect(await post(s, `http://127.0.0.1:${port}/ok`)).toMatchObject({ kind: 'response', status: 200, body: 'ok' });
   });
 
   it('reports a refused connection', async () => {
