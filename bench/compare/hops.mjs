@@ -46,8 +46,9 @@ const jobs = new Map(); // webhookId → { written, sent }
 await readAll(`${prefix}.events`, (m, partition) => sent.set(`${partition}|${m.offset}`, Number(m.timestamp)));
 await readAll(`${prefix}.deliveries`, (m) => {
   const job = JSON.parse(m.value.toString());
-  jobs.set(job.webhookId, { written: Number(m.timestamp), sent: sent.get(`${job.source.partition}|${job.source.offset}`) });
+  jobs.set(job.webhookId, { written: Number(m.timestamp), sent: sent.get(`${job.source.partition}|${job.source.offset}`), partition: job.source.partition });
 });
+const timeline = [];
 const hops = { 'source → job written': [], 'job written → attempt start': [], 'attempt end → result written': [], 'source → attempt start': [] };
 await readAll(`${prefix}.results`, (m) => {
   const result = JSON.parse(m.value.toString());
@@ -59,10 +60,29 @@ await readAll(`${prefix}.results`, (m) => {
   if (job.sent === undefined) return;
   hops['source → job written'].push(job.written - job.sent);
   hops['source → attempt start'].push(started - job.sent);
+  timeline.push({ sent: job.sent, partition: job.partition, toJob: job.written - job.sent, toAttempt: started - job.written });
 });
 await admin.disconnect();
 
 for (const [name, values] of Object.entries(hops)) {
   const s = values.sort((a, b) => a - b);
   console.log(`${name.padEnd(30)} n ${String(s.length).padStart(6)}  p50 ${percentile(s, 50)}  p90 ${percentile(s, 90)}  p99 ${percentile(s, 99)}  max ${s.at(-1)}`);
+}
+
+// --timeline: per second of the run, how many jobs took over 50 ms from source to attempt, and the slowest
+// (source → job written + job written → attempt start): shows whether the tail is spread or comes in stalls.
+if (process.argv.includes('--timeline')) {
+  const first = Math.min(...timeline.map((t) => t.sent));
+  const seconds = new Map();
+  for (const t of timeline) {
+    const s = Math.floor((t.sent - first) / 1000);
+    const e = seconds.get(s) ?? { n: 0, slow: 0, worst: undefined };
+    e.n++;
+    if (t.toJob + t.toAttempt > 50) e.slow++;
+    if (!e.worst || t.toJob + t.toAttempt > e.worst.toJob + e.worst.toAttempt) e.worst = t;
+    seconds.set(s, e);
+  }
+  for (const [s, e] of [...seconds].sort((a, b) => a[0] - b[0])) {
+    console.log(`${String(s).padStart(4)} s  n ${String(e.n).padStart(4)}  over 50 ms ${String(e.slow).padStart(4)}  slowest ${e.worst.toJob} + ${e.worst.toAttempt} ms (source partition ${e.worst.partition})`);
+  }
 }

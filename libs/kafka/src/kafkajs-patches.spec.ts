@@ -1,4 +1,4 @@
-import { kafkajsAbortedFilter, kafkajsSendMessages, verifyKafkajsPatches } from './kafkajs-patches.js';
+import { kafkajsAbortedFilter, kafkajsEosManager, kafkajsSendMessages, verifyKafkajsPatches } from './kafkajs-patches.js';
 
 const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
 const record = (offset: number, producerId: string, key: Buffer | null = null) => ({
@@ -96,5 +96,68 @@ describe('kafkajs send retries after a leader change (patches/kafkajs+2.2.4.patc
     ]);
     expect((answer as { partition: number }[]).map((a) => a.partition).sort()).toEqual([0, 1]);
     expect(sequences.get('t|0')).toBe(1);
+  });
+});
+
+describe('kafkajs transaction coordinators (patches/kafkajs+2.2.4.patch)', () => {
+  /** A transactional producer's requests against one fake broker; counts the FindCoordinator lookups. */
+  const setup = () => {
+    const lookups: number[] = [];
+    const calls: string[] = [];
+    let failNext: string | undefined;
+    const answer = (name: string, value: unknown = {}) => () => {
+      calls.push(name);
+      if (failNext === name) {
+        failNext = undefined;
+        return Promise.reject(Object.assign(new Error('not the coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR', retriable: true }));
+      }
+      return Promise.resolve(value);
+    };
+    const broker = {
+      nodeId: 1,
+      initProducerId: answer('InitProducerId', { producerId: 7, producerEpoch: 0 }),
+      addPartitionsToTxn: answer('AddPartitionsToTxn'),
+      addOffsetsToTxn: answer('AddOffsetsToTxn'),
+      txnOffsetCommit: answer('TxnOffsetCommit'),
+      endTxn: answer('EndTxn'),
+    };
+    const cluster = {
+      retry: { retries: 0 },
+      refreshMetadataIfNecessary: async () => undefined,
+      findGroupCoordinator: async ({ coordinatorType }: { coordinatorType: number }) => {
+        lookups.push(coordinatorType);
+        return broker;
+      },
+      findBroker: async () => broker,
+    };
+    const logger = { debug: () => undefined, error: () => undefined, warn: () => undefined, info: () => undefined };
+    const eos = kafkajsEosManager()({ logger, cluster, transactional: true, transactionalId: 'g.t.0' });
+    const transaction = async () => {
+      await eos.beginTransaction();
+      await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+      await eos.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] });
+      await eos.commit();
+    };
+    return { eos, transaction, lookups, calls, fail: (name: string) => (failNext = name) };
+  };
+
+  it('looks the coordinators up once, not before every request of every transaction', async () => {
+    const { eos, transaction, lookups, calls } = setup();
+    await eos.initProducerId();
+    for (let i = 0; i < 3; i++) await transaction();
+    expect(calls.filter((c) => c === 'EndTxn')).toHaveLength(3);
+    // InitProducerId's lookup, then the transaction coordinator (1) and the group coordinator (0) once each.
+    expect(lookups).toEqual([1, 1, 0]);
+  });
+
+  it('looks a coordinator up again after a request to it failed', async () => {
+    const { eos, transaction, lookups, fail } = setup();
+    await eos.initProducerId();
+    await transaction();
+    fail('AddOffsetsToTxn');
+    await expect(transaction()).rejects.toThrow('not the coordinator');
+    expect(lookups).toEqual([1, 1, 0]);
+    await eos.abort();
+    expect(lookups).toEqual([1, 1, 0, 1]);
   });
 });
