@@ -76,7 +76,8 @@ export class DeliveryService {
         context.pauseUntil(hopDue);
         return;
       }
-      await this.limit.acquire();
+      const slot = this.limit.acquire();
+      if (slot !== true) await slot;
       const work = this.handle(message, batch).then((records) => {
         this.count(records);
         return this.producer.write(records);
@@ -166,10 +167,11 @@ export class DeliveryService {
       durationMs: http.durationMs,
       finishedAt: finished.toISOString(),
     };
-    const attemptTimestamps = [...(job.attemptTimestamps ?? []), base.startedAt];
+    // Only a job that goes on (a retry, a dead letter) carries its attempts' timestamps.
+    const attemptTimestamps = () => [...(job.attemptTimestamps ?? []), base.startedAt];
     if (!job.callback && (await this.trackHealth(sub, verdict.delivered, finished))) {
       const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: REASONS.autoDisabled };
-      const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
+      const letter: DeadLetter = { job, lastResult: result, attemptTimestamps: attemptTimestamps(), deadLetteredAt: result.finishedAt };
       return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
     }
     switch (plan.action) {
@@ -177,14 +179,14 @@ export class DeliveryService {
         return [this.resultRecord(attempted)];
       case 'retry': {
         const nextAttemptAt = new Date(finished.getTime() + plan.delayMs).toISOString();
-        const next: DeliveryJob = { ...job, attempt: job.attempt + 1, attemptTimestamps, dueAt: nextAttemptAt };
+        const next: DeliveryJob = { ...job, attempt: job.attempt + 1, attemptTimestamps: attemptTimestamps(), dueAt: nextAttemptAt };
         return [this.resultRecord({ ...attempted, outcome: 'retry_scheduled', nextAttemptAt }), this.retryRecord(next, plan.delayMs)];
       }
       case 'dead_letter': {
         if (verdict.statusCode === GONE_STATUS && !job.callback) await this.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`);
         const result: AttemptResult = { ...attempted, outcome: 'dead_lettered', reason: plan.reason };
         this.logger.warn({ msg: `dead-lettered after attempt ${job.attempt}: ${plan.reason}`, webhookId: job.webhookId, subscriptionId: job.subscriptionId, eventId: job.eventId, attempt: job.attempt });
-        const letter: DeadLetter = { job, lastResult: result, attemptTimestamps, deadLetteredAt: result.finishedAt };
+        const letter: DeadLetter = { job, lastResult: result, attemptTimestamps: attemptTimestamps(), deadLetteredAt: result.finishedAt };
         return [this.resultRecord(result), { topic: this.topics.dlq, key: job.subscriptionId, value: letter }];
       }
     }

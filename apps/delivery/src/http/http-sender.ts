@@ -74,7 +74,7 @@ export class HttpSender implements OnApplicationShutdown {
           origin: target.origin,
           path: target.path,
           method: 'POST',
-          headers: { 'user-agent': USER_AGENT, ...req.headers },
+          headers: withUserAgent(req.headers),
           body: req.body,
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
@@ -122,6 +122,12 @@ export class HttpSender implements OnApplicationShutdown {
       callback(null, allowed[0]!.address, allowed[0]!.family);
     });
   };
+}
+
+/** The attempt's own headers object (built for this attempt) gets the gateway's user-agent unless it names one. */
+function withUserAgent(headers: Record<string, string>): Record<string, string> {
+  if (headers['user-agent'] === undefined) headers['user-agent'] = USER_AGENT;
+  return headers;
 }
 
 function refusedMessage(host: string, addresses: string[]): string {
