@@ -1,5 +1,7 @@
-import type { ICustomPartitioner, Kafka, ProducerBatch } from 'kafkajs';
-import { KafkaProducer } from './kafka-producer.js';
+import kafkajs, { type ICustomPartitioner, type Kafka, type ProducerBatch } from 'kafkajs';
+import { KafkaProducer, RecordingPartitioner } from './kafka-producer.js';
+
+const { Partitioners } = kafkajs;
 
 /** A kafkajs stand-in that records what would be sent. */
 function fakeKafka(batches: ProducerBatch[]): Kafka {
@@ -56,5 +58,21 @@ describe('KafkaProducer.send', () => {
     expect(batches).toHaveLength(0);
     await producer.send([{ topic: 't', key: 'id', value: null }]);
     expect(batches[0]!.topicMessages![0]!.messages[0]!.value).toBeNull();
+  });
+});
+
+describe('RecordingPartitioner', () => {
+  it("chooses kafkajs' default partition for every key, also when it remembers it, and follows a change of partition count", () => {
+    const metadata = (n: number) => Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+    const ours = RecordingPartitioner();
+    const theirs = Partitioners.DefaultPartitioner();
+    for (const n of [6, 6, 12]) {
+      for (let i = 0; i < 200; i++) {
+        const args = { topic: 't', partitionMetadata: metadata(n), message: { key: `sub_${i % 50}`, value: 'v' } };
+        expect(ours(args)).toBe(theirs(args));
+      }
+    }
+    const pinned = { topic: 't', partitionMetadata: metadata(6), message: { key: 'sub_1', value: 'v', partition: 5 } };
+    expect(ours(pinned)).toBe(5);
   });
 });

@@ -22,12 +22,34 @@ const MAX_LINGER_RECORDS = 1_000;
 /** The partition kafkajs' default partitioner chose for each message, to check the produce answer against. */
 const partitionOf = new WeakMap<Message, number>();
 
-/** kafkajs' default partitioner (murmur2 of the key), remembering its choice per message. */
+/** Keys whose partition is remembered, per topic (a bound: the topic's map starts over when full). */
+const MAX_REMEMBERED_KEYS = 100_000;
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key), remembering its choice per message. A string
+ * key always hashes to the same partition for a given partition count, so its partition is
+ * remembered per topic: kafkajs' partitioner copies the key into a Buffer and filters the
+ * partition metadata for every message (a large share of the delivery app's allocations, one
+ * result record per attempt keyed by subscription).
+ */
 export const RecordingPartitioner: ICustomPartitioner = () => {
   const choose = Partitioners.DefaultPartitioner();
+  const remembered = new Map<string, { partitions: number; byKey: Map<string, number> }>();
   return (args) => {
-    const partition = choose(args);
-    partitionOf.set(args.message, partition);
+    const { topic, partitionMetadata, message } = args;
+    let partition: number;
+    if (typeof message.key === 'string' && (message.partition === undefined || message.partition === null)) {
+      let known = remembered.get(topic);
+      if (!known || known.partitions !== partitionMetadata.length || known.byKey.size >= MAX_REMEMBERED_KEYS) {
+        remembered.set(topic, (known = { partitions: partitionMetadata.length, byKey: new Map() }));
+      }
+      const hit = known.byKey.get(message.key);
+      partition = hit ?? choose(args);
+      if (hit === undefined) known.byKey.set(message.key, partition);
+    } else {
+      partition = choose(args);
+    }
+    partitionOf.set(message, partition);
     return partition;
   };
 };

@@ -55,6 +55,10 @@ export function verifyKafkajsPatches(): void {
   if (!kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
     throw unpatched('every transaction would look its coordinators up again, four extra round trips');
   }
+  const group = createRequire(import.meta.url)('kafkajs/src/producer/groupMessagesPerPartition.js') as () => unknown;
+  if (!group.toString().includes('current.push(message)')) {
+    throw unpatched("a send would copy a partition's records once per record (quadratic)");
+  }
   verified = true;
 }
 
