@@ -2,6 +2,7 @@ import { type LoggerService, Logger } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { type CliConfig, ConfigError, loadCliConfig } from '@app/config';
 import { type Command, type CommandContext, type Io, UsageError } from './command.js';
+import { acls } from './commands/acls.command.js';
 import { attempts } from './commands/attempts.command.js';
 import { dlqReplay } from './commands/dlq.command.js';
 import { lag } from './commands/lag.command.js';
@@ -10,11 +11,12 @@ import { subscriptionsCreate, subscriptionsList, subscriptionsShow } from './com
 import { ApiError, GatewayApiClient } from './gateway-api.client.js';
 
 export const BIN = 'webhook-gateway';
-export const COMMANDS: Command[] = [resultsTail, attempts, subscriptionsList, subscriptionsCreate, subscriptionsShow, dlqReplay, lag];
+export const COMMANDS: Command[] = [resultsTail, attempts, subscriptionsList, subscriptionsCreate, subscriptionsShow, dlqReplay, lag, acls];
 
 const ENVIRONMENT = [
   'Environment (the same variables as the apps; see the README):',
-  '  KAFKA_BROKERS, KAFKA_CLIENT_ID, TOPIC_PREFIX     results tail, lag',
+  '  KAFKA_BROKERS, KAFKA_CLIENT_ID, TOPIC_PREFIX     results tail, lag, acls',
+  '  KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*   TLS and SASL (results tail, lag)',
   '  SOURCE_GROUP_ID, DELIVERY_GROUP_ID                lag',
   '  GATEWAY_API_URL (default http://127.0.0.1:3000)  attempts, subscriptions, dlq',
   '  GATEWAY_API_TOKEN (one of API_TOKENS)',

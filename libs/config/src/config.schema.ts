@@ -4,9 +4,50 @@
  * The README's configuration table is this file in prose: keep them together.
  */
 
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { BODY_FORMATS, type BodyFormat } from '@app/contracts';
 
 export type StartPolicy = 'earliest' | 'latest';
+
+/** Kafka's `security.protocol`: TLS or not, SASL or not. */
+export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export type KafkaSecurityProtocol = (typeof KAFKA_SECURITY_PROTOCOLS)[number];
+export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** TLS towards the brokers (KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL). Files are paths, checked readable at boot. */
+export interface KafkaTlsConfig {
+  /** PEM bundle of the CAs that may sign the brokers' certificates; the system's CAs when absent. */
+  caFile?: string;
+  /** Mutual TLS: the client certificate chain and its key (PEM), with the key's passphrase if it is encrypted. */
+  certFile?: string;
+  keyFile?: string;
+  keyPassword?: string;
+  /** The name checked against the brokers' certificates instead of the host in KAFKA_BROKERS. */
+  servername?: string;
+  /** false only with KAFKA_SSL_INSECURE_SKIP_VERIFY=true: any certificate is accepted (logged loudly at start). */
+  verify: boolean;
+}
+
+/** OAUTHBEARER: an OIDC client-credentials grant at the token endpoint. */
+export interface KafkaOAuthConfig {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  /** SASL extensions sent with the token (e.g. Confluent Cloud's logicalCluster, identityPoolId). */
+  extensions: Record<string, string>;
+}
+
+export type KafkaSaslConfig =
+  | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
+  | { mechanism: 'OAUTHBEARER'; oauth: KafkaOAuthConfig };
+
+export interface KafkaSecurityConfig {
+  protocol: KafkaSecurityProtocol;
+  tls?: KafkaTlsConfig;
+  sasl?: KafkaSaslConfig;
+}
 
 export interface GatewayConfig {
   kafka: {
@@ -20,6 +61,8 @@ export interface GatewayConfig {
     replicationFactor: number;
     /** How long the group waits for a silent (crashed) consumer before it hands its partitions over. */
     sessionTimeoutMs: number;
+    /** TLS and SASL towards the brokers. */
+    security: KafkaSecurityConfig;
   };
   source: {
     topics: string[];
@@ -195,6 +238,39 @@ export const tenantTokens: Parser<{ tenant: string; token: string }[]> = (raw) =
 
 export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || undefined;
 
+/** Empty, or the path of a file this process can read (checked at boot, so a bad mount fails at once). */
+export const optionalReadableFile: Parser<string | undefined> = (raw) => {
+  const path = raw.trim();
+  if (path === '') return undefined;
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch (err) {
+    fail(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return path;
+};
+
+/** Upper-cased member of a list, matched case-insensitively; empty is undefined. */
+export const optionalUpperOneOf =
+  <T extends string>(...values: readonly T[]): Parser<T | undefined> =>
+  (raw) => {
+    const v = raw.trim().toUpperCase() as T;
+    if (v === '') return undefined;
+    if (!values.includes(v)) fail(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return v;
+  };
+
+/** `key=value,key=value` (SASL extensions). */
+export const keyValues: Parser<Record<string, string>> = (raw) =>
+  Object.fromEntries(
+    list(raw).map((pair) => {
+      const at = pair.indexOf('=');
+      const key = pair.slice(0, at).trim();
+      if (at <= 0 || key === '') fail('must be key=value pairs, comma-separated');
+      return [key, pair.slice(at + 1).trim()];
+    }),
+  );
+
 export const httpUrl: Parser<string> = (raw) => {
   const v = raw.trim().replace(/\/+$/, '');
   let url: URL | undefined;
@@ -255,6 +331,36 @@ export const SETTINGS = {
   topicPrefix: { env: 'TOPIC_PREFIX', default: 'webhooks', description: 'Prefix of the gateway topics (<prefix>.deliveries, <prefix>.results, ...)', parse: str },
   topicPartitions: { env: 'TOPIC_PARTITIONS', default: '6', description: 'Partitions of gateway topics created at start-up when missing', parse: int(1, 10_000) },
   topicReplicationFactor: { env: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of created topics (-1 = broker default)', parse: int(-1, 32) },
+  kafkaSecurityProtocol: {
+    env: 'KAFKA_SECURITY_PROTOCOL',
+    default: 'PLAINTEXT',
+    description: 'How the clients talk to the brokers, as Kafka\'s security.protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS)',
+    parse: (raw: string) => optionalUpperOneOf(...KAFKA_SECURITY_PROTOCOLS)(raw) ?? fail('must not be empty'),
+  },
+  kafkaSslCaFile: { env: 'KAFKA_SSL_CA_FILE', default: '', description: 'PEM file of the CA certificates that sign the brokers\' certificates (default: the system\'s CAs)', parse: optionalReadableFile },
+  kafkaSslCertFile: { env: 'KAFKA_SSL_CERT_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate (chain)', parse: optionalReadableFile },
+  kafkaSslKeyFile: { env: 'KAFKA_SSL_KEY_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate\'s private key', parse: optionalReadableFile },
+  kafkaSslKeyPassword: { env: 'KAFKA_SSL_KEY_PASSWORD', default: '', description: 'Passphrase of an encrypted KAFKA_SSL_KEY_FILE', parse: optionalStr, secret: true },
+  kafkaSslServername: { env: 'KAFKA_SSL_SERVERNAME', default: '', description: 'Name checked against the brokers\' certificates instead of the host in KAFKA_BROKERS (TLS SNI too)', parse: optionalStr },
+  kafkaSslInsecureSkipVerify: {
+    env: 'KAFKA_SSL_INSECURE_SKIP_VERIFY',
+    default: 'false',
+    description: 'true accepts any broker certificate (no verification; logged as a warning at every start). For tests only',
+    parse: bool,
+  },
+  kafkaSaslMechanism: { env: 'KAFKA_SASL_MECHANISM', default: '', description: 'SASL mechanism with SASL_SSL / SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER', parse: optionalUpperOneOf(...KAFKA_SASL_MECHANISMS) },
+  kafkaSaslUsername: { env: 'KAFKA_SASL_USERNAME', default: '', description: 'PLAIN and SCRAM: the user name (Confluent Cloud: the API key)', parse: optionalStr },
+  kafkaSaslPassword: { env: 'KAFKA_SASL_PASSWORD', default: '', description: 'PLAIN and SCRAM: the password (Confluent Cloud: the API secret)', parse: optionalStr, secret: true },
+  kafkaOauthTokenUrl: { env: 'KAFKA_OAUTH_TOKEN_URL', default: '', description: 'OAUTHBEARER: the OIDC token endpoint (client-credentials grant)', parse: optionalHttpUrl },
+  kafkaOauthClientId: { env: 'KAFKA_OAUTH_CLIENT_ID', default: '', description: 'OAUTHBEARER: the OIDC client id', parse: optionalStr },
+  kafkaOauthClientSecret: { env: 'KAFKA_OAUTH_CLIENT_SECRET', default: '', description: 'OAUTHBEARER: the OIDC client secret', parse: optionalStr, secret: true },
+  kafkaOauthScope: { env: 'KAFKA_OAUTH_SCOPE', default: '', description: 'OAUTHBEARER: the scope requested with the token, if the provider needs one', parse: optionalStr },
+  kafkaOauthExtensions: {
+    env: 'KAFKA_OAUTH_EXTENSIONS',
+    default: '',
+    description: 'OAUTHBEARER: SASL extensions sent with the token, key=value pairs (Confluent Cloud: logicalCluster=lkc-…,identityPoolId=pool-…)',
+    parse: keyValues,
+  },
   kafkaSessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer group session timeout: how long a crashed instance\'s partitions wait before another instance takes them', parse: int(6_000, 300_000) },
   sourceTopics: { env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
   sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },

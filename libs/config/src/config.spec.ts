@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadCliConfig, loadConfig } from './config.js';
 import { SETTINGS } from './config.schema.js';
 
@@ -46,5 +48,118 @@ describe('loadCliConfig', () => {
 
   it('still refuses bad values', () => {
     expect(() => loadCliConfig({ KAFKA_BROKERS: 'nohostport', GATEWAY_API_URL: 'ftp://x' })).toThrow(/KAFKA_BROKERS=nohostport[\s\S]*GATEWAY_API_URL=ftp:\/\/x/);
+  });
+});
+
+describe('Kafka security settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-spec-'));
+  const file = (name: string, text = 'x') => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig({ ...required, ...env });
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it('defaults to PLAINTEXT without TLS or SASL', () => {
+    expect(loadConfig(required).kafka.security).toEqual({ protocol: 'PLAINTEXT', tls: undefined, sasl: undefined });
+  });
+
+  it('reads SASL_SSL with SCRAM, a CA file and a server name', () => {
+    const ca = file('ca.pem');
+    const { security } = loadConfig({
+      ...required,
+      KAFKA_SECURITY_PROTOCOL: 'sasl_ssl',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'gw',
+      KAFKA_SASL_PASSWORD: 'pw',
+      KAFKA_SSL_CA_FILE: ca,
+      KAFKA_SSL_SERVERNAME: 'kafka.internal',
+    }).kafka;
+    expect(security).toEqual({
+      protocol: 'SASL_SSL',
+      tls: { caFile: ca, certFile: undefined, keyFile: undefined, keyPassword: undefined, servername: 'kafka.internal', verify: true },
+      sasl: { mechanism: 'SCRAM-SHA-512', username: 'gw', password: 'pw' },
+    });
+  });
+
+  it('reads OAUTHBEARER client credentials with extensions', () => {
+    const { sasl } = loadConfig({
+      ...required,
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'OAUTHBEARER',
+      KAFKA_OAUTH_TOKEN_URL: 'https://idp.example.com/token',
+      KAFKA_OAUTH_CLIENT_ID: 'gw',
+      KAFKA_OAUTH_CLIENT_SECRET: 's3cret',
+      KAFKA_OAUTH_SCOPE: 'kafka',
+      KAFKA_OAUTH_EXTENSIONS: 'logicalCluster=lkc-1, identityPoolId=pool-2',
+    }).kafka.security;
+    expect(sasl).toEqual({
+      mechanism: 'OAUTHBEARER',
+      oauth: { tokenUrl: 'https://idp.example.com/token', clientId: 'gw', clientSecret: 's3cret', scope: 'kafka', extensions: { logicalCluster: 'lkc-1', identityPoolId: 'pool-2' } },
+    });
+  });
+
+  it('reads every secret from <NAME>_FILE, without the trailing newline', () => {
+    const config = loadConfig({
+      API_TOKENS_FILE: file('tokens', 't1,t2\n'),
+      SECRETS_KEY_FILE: file('key', `${'cd'.repeat(32)}\n`),
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'PLAIN',
+      KAFKA_SASL_USERNAME: 'gw',
+      KAFKA_SASL_PASSWORD_FILE: file('password', 'from-file\n'),
+    });
+    expect(config.api.tokens).toEqual(['t1', 't2']);
+    expect(config.subscriptions.secretsKey.toString('hex')).toBe('cd'.repeat(32));
+    expect(config.kafka.security.sasl).toEqual({ mechanism: 'PLAIN', username: 'gw', password: 'from-file' });
+  });
+
+  it('refuses a secret set twice and an unreadable secret file, naming the variable', () => {
+    expect(problems({ KAFKA_SASL_PASSWORD: 'a', KAFKA_SASL_PASSWORD_FILE: file('p2', 'b') })).toContain('KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set: set one');
+    expect(problems({ KAFKA_OAUTH_CLIENT_SECRET_FILE: join(dir, 'missing') })).toEqual([`KAFKA_OAUTH_CLIENT_SECRET_FILE=${join(dir, 'missing')} cannot be read: ENOENT`]);
+  });
+
+  it('names every inconsistent combination at once', () => {
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' })).toEqual(['KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)']);
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' })).toEqual([
+      'KAFKA_SASL_MECHANISM=SCRAM-SHA-256 needs KAFKA_SASL_USERNAME',
+      'KAFKA_SASL_MECHANISM=SCRAM-SHA-256 needs KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)',
+    ]);
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'OAUTHBEARER', KAFKA_SASL_USERNAME: 'u' })).toEqual([
+      'KAFKA_SASL_USERNAME is set but KAFKA_SASL_MECHANISM=OAUTHBEARER does not use it',
+      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_OAUTH_TOKEN_URL',
+      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_OAUTH_CLIENT_ID',
+      'KAFKA_SASL_MECHANISM=OAUTHBEARER needs KAFKA_OAUTH_CLIENT_SECRET (or KAFKA_OAUTH_CLIENT_SECRET_FILE)',
+    ]);
+    expect(problems({ KAFKA_SASL_MECHANISM: 'PLAIN', KAFKA_SSL_CA_FILE: file('ca2') })).toEqual([
+      'KAFKA_SSL_CA_FILE is set but KAFKA_SECURITY_PROTOCOL=PLAINTEXT does not use TLS (use SSL or SASL_SSL)',
+      'KAFKA_SASL_MECHANISM=PLAIN is set but KAFKA_SECURITY_PROTOCOL=PLAINTEXT does not use SASL (use SASL_SSL)',
+      'KAFKA_SASL_MECHANISM=PLAIN needs KAFKA_SASL_USERNAME',
+      'KAFKA_SASL_MECHANISM=PLAIN needs KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)',
+    ]);
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERT_FILE: file('cert'), KAFKA_SSL_KEY_PASSWORD: 'p' })).toEqual([
+      'KAFKA_SSL_CERT_FILE is set without KAFKA_SSL_KEY_FILE: mutual TLS needs the certificate and its key',
+      'KAFKA_SSL_KEY_PASSWORD is set without KAFKA_SSL_KEY_FILE',
+    ]);
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_KEY_FILE: join(dir, 'nope.pem') })).toEqual([`KAFKA_SSL_KEY_FILE=${join(dir, 'nope.pem')} cannot be read: ENOENT`]);
+    expect(problems({ KAFKA_SECURITY_PROTOCOL: 'TLS' })[0]).toMatch(/^KAFKA_SECURITY_PROTOCOL=TLS must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL/);
+  });
+
+  it('never shows a secret in its messages', () => {
+    let message = '';
+    try {
+      loadConfig({ ...required, KAFKA_SASL_PASSWORD: 'hunter2-secret', KAFKA_OAUTH_CLIENT_SECRET: 'oauth-secret-9', KAFKA_SSL_KEY_PASSWORD: 'key-pass-7' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('KAFKA_SASL_PASSWORD is set but no KAFKA_SASL_MECHANISM is');
+    for (const secret of ['hunter2-secret', 'oauth-secret-9', 'key-pass-7']) expect(message).not.toContain(secret);
   });
 });

@@ -1,5 +1,6 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { explainKafkaError } from './kafka-access-errors.js';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 
 const WAIT_TIMEOUT_MS = 15_000;
@@ -49,6 +50,8 @@ export class CompactedTopicView {
   private admin?: Admin;
   /** The catch-up in flight, shared by the callers that arrive before its offsets are read. */
   private nextCatchUp?: Promise<void>;
+  /** Why the consumer stopped for good, if it did. */
+  private failure?: Error;
 
   constructor(private readonly options: CompactedTopicViewOptions) {
     this.logger = new Logger(`CompactedTopicView(${options.topic})`);
@@ -62,6 +65,27 @@ export class CompactedTopicView {
   }
 
   private async run(): Promise<void> {
+    await this.consume().catch((err: unknown) => {
+      throw this.explain(err);
+    });
+  }
+
+  /** A refused read names the ACLs it needs. */
+  private explain(err: unknown): unknown {
+    const { topic, groupPrefix, name } = this.options;
+    return explainKafkaError(err, { doing: `reading ${topic} (${name})`, needs: [`READ on topic ${topic}`, `READ on groups prefixed ${groupPrefix}.`] });
+  }
+
+  /** The consumer stopped for good (e.g. an ACL is missing): every waiter learns why at once. */
+  private fail(err: unknown): void {
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.logger.error(this.failure.message);
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.reject(this.failure);
+  }
+
+  private async consume(): Promise<void> {
     this.admin = await this.connectAdmin();
     const consumer = this.options.kafka.consumer({
       groupId: `${this.options.groupPrefix}.${randomUUID()}`,
@@ -70,6 +94,9 @@ export class CompactedTopicView {
       maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(this.explain(payload.error));
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatch: (payload) => this.applyBatch(payload) });
@@ -88,6 +115,7 @@ export class CompactedTopicView {
   /** Resolves once the record at `offset` of `partition` has been applied here (read-your-writes). */
   waitFor(partition: number, offset: bigint, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
     if ((this.applied.get(partition) ?? -1n) >= offset) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);

@@ -11,3 +11,7 @@ export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
 export * from './invalid-record.js';
 export * from './offset-tracker.js';
 export * from './partition-transactions.js';
+export * from './kafka-credentials.js';
+export * from './kafka-access-errors.js';
+export * from './oauth-token-provider.js';
+export * from './gateway-acls.js';

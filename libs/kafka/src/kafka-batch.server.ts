@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import type { RecordWriter } from './kafka-producer.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { type PartitionTransaction, PartitionTransactions } from './partition-transactions.js';
+import { explainKafkaError } from './kafka-access-errors.js';
 import { holdRejoin, installRejoinHold } from './rejoin-hold.js';
 
 export interface KafkaBatchServerOptions {
@@ -181,8 +182,12 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       readUncommitted: false,
     });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...patternByTopic.keys()], fromBeginning: this.options.fromBeginning });
+    const topics = [...patternByTopic.keys()];
+    const { groupId } = this.options;
+    const explain = (err: unknown) =>
+      explainKafkaError(err, { doing: `consuming ${topics.join(', ')} in group ${groupId}`, needs: [`READ on group ${groupId}`, ...topics.map((t) => `READ on topic ${t}`)] });
+    await consumer.connect().catch((err: unknown) => Promise.reject(explain(err)));
+    await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
     // listen() resolves once the group is joined, so readiness means partitions are assigned.
     const joined = new Promise<void>((resolve, reject) => {
       // kafkajs rejoins right after this event, and every partition may then move (eager rebalancing,
@@ -205,7 +210,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         // multi-broker cluster, not yet known to every broker): start-up goes on waiting for the join.
         if (payload.restart) return;
         this.options.onConsuming?.(false);
-        reject(payload.error);
+        // The consumer stopped for good: say why (before start-up finished, start-up fails with it too).
+        const error = explain(payload.error);
+        this.log.error(`consumer of group ${groupId} stopped: ${(error as Error).message}`);
+        reject(error);
       });
     });
     await consumer.run({

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel, type LogEntry } from 'kafkajs';
 import type { GatewayConfig } from '@app/config';
+import { KafkaCredentials } from './kafka-credentials.js';
 import { verifyKafkajsPatches } from './kafkajs-patches.js';
+import { REAUTHENTICATION_THRESHOLD_MS } from './oauth-token-provider.js';
 
 const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -25,17 +27,33 @@ function logCreator() {
   };
 }
 
-/** The one place that constructs a kafkajs client. */
-export function createKafka(config: Pick<GatewayConfig, 'kafka'>, clientName: string): Kafka {
+export interface CreateKafkaOptions {
+  /** The process's TLS/SASL material (one OAUTHBEARER token provider for all its clients); built from the config when absent. */
+  credentials?: KafkaCredentials;
+  /** Scripts (demo, benches) quieten kafkajs; the apps log its warnings through Nest. */
+  logLevel?: logLevel;
+  retry?: KafkaConfig['retry'];
+}
+
+/**
+ * The one place that constructs a kafkajs client: brokers, client id, TLS and SASL
+ * (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*), timeouts and retries.
+ */
+export function createKafka(config: Pick<GatewayConfig, 'kafka'>, clientName: string, options: CreateKafkaOptions = {}): Kafka {
   verifyKafkajsPatches();
+  const credentials = options.credentials ?? new KafkaCredentials(config.kafka.security);
   return new Kafka({
     clientId: `${config.kafka.clientId}-${clientName}`,
     brokers: config.kafka.brokers,
-    logLevel: logLevel.WARN,
+    ...credentials.clientOptions(),
+    // KIP-368: a SASL session is renewed this long before the broker would end it (an OAUTHBEARER
+    // token's expiry, connections.max.reauth.ms); OAuthTokenProvider hands out tokens that outlive it.
+    reauthenticationThreshold: REAUTHENTICATION_THRESHOLD_MS,
+    logLevel: options.logLevel ?? logLevel.WARN,
     logCreator,
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
     // A broker that is starting answers "coordinator loading" for a few seconds: keep retrying.
-    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 12 },
+    retry: options.retry ?? { initialRetryTime: 200, maxRetryTime: 5_000, retries: 12 },
   });
 }

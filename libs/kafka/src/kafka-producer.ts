@@ -1,3 +1,4 @@
+import { explainKafkaError } from './kafka-access-errors.js';
 import kafkajs, { type ICustomPartitioner, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface OutgoingRecord {
@@ -168,7 +169,10 @@ export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: 
     const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
     chunk = new Map();
     bytes = 0;
-    const answer = await sender.sendBatch({ acks: -1, topicMessages });
+    const answer = await sender.sendBatch({ acks: -1, topicMessages }).catch((err: unknown) => {
+      const topics = topicMessages.map((t) => t.topic);
+      throw explainKafkaError(err, { doing: `writing to ${topics.join(', ')}`, needs: topics.map((t) => `WRITE on topic ${t}`) });
+    });
     checkEveryPartitionAnswered(topicMessages, answer);
     metadata.push(...answer);
   };

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdow
 import type { Kafka } from 'kafkajs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '@app/config';
 import { createKafka } from './kafka-client.js';
+import { KafkaCredentials } from './kafka-credentials.js';
 import { KAFKA_CLIENT, KAFKA_MODULE_OPTIONS } from './kafka.constants.js';
 import { KafkaProducer } from './kafka-producer.js';
 import { ensureTopics, TopicSpec } from './topic-admin.js';
@@ -22,10 +23,17 @@ export class KafkaTopics {
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(KAFKA_MODULE_OPTIONS) private readonly options: KafkaModuleOptions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly credentials: KafkaCredentials,
   ) {}
 
+  /** The first Kafka step of the process: credentials checked (TLS trust, first token), then the topics. */
   ensure(): Promise<void> {
-    this.ensured ??= ensureTopics(this.kafka, this.options.topics(this.config)).catch((err: unknown) => {
+    const { brokers, security } = this.config.kafka;
+    const ensure = async () => {
+      await this.credentials.preflight(brokers);
+      await ensureTopics(this.kafka, this.options.topics(this.config), security);
+    };
+    this.ensured ??= ensure().catch((err: unknown) => {
       this.ensured = undefined;
       throw err;
     });
@@ -39,6 +47,7 @@ class ProducerLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly producer: KafkaProducer,
     private readonly topics: KafkaTopics,
+    private readonly credentials: KafkaCredentials,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -46,8 +55,9 @@ class ProducerLifecycle implements OnModuleInit, OnApplicationShutdown {
     await this.producer.connect();
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.producer.disconnect();
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect();
+    this.credentials.close();
   }
 }
 
@@ -60,12 +70,17 @@ export class KafkaModule {
       module: KafkaModule,
       providers: [
         { provide: KAFKA_MODULE_OPTIONS, useValue: options },
-        { provide: KAFKA_CLIENT, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => createKafka(config, options.clientName) },
+        { provide: KafkaCredentials, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new KafkaCredentials(config.kafka.security) },
+        {
+          provide: KAFKA_CLIENT,
+          inject: [GATEWAY_CONFIG, KafkaCredentials],
+          useFactory: (config: GatewayConfig, credentials: KafkaCredentials) => createKafka(config, options.clientName, { credentials }),
+        },
         KafkaTopics,
         { provide: KafkaProducer, inject: [KAFKA_CLIENT], useFactory: (kafka: Kafka) => new KafkaProducer(kafka) },
         ProducerLifecycle,
       ],
-      exports: [KAFKA_CLIENT, KafkaProducer, KafkaTopics],
+      exports: [KAFKA_CLIENT, KafkaProducer, KafkaTopics, KafkaCredentials],
     };
   }
 }

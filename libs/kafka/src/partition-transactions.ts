@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { explainKafkaError } from './kafka-access-errors.js';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { type OutgoingRecord, PRODUCER_RETRY, RecordingPartitioner, type RecordWriter, sendRecords } from './kafka-producer.js';
 
@@ -66,7 +67,8 @@ export class PartitionTransactions {
       txn = await (await producer).transaction();
     } catch (err) {
       await this.drop(key);
-      throw err;
+      const id = `${this.groupId}.${topic}.${partition}`;
+      throw explainKafkaError(err, { doing: `starting the fan-out transaction of ${topic}[${partition}] (transactional id ${id})`, needs: [`WRITE on transactional id ${id}`] });
     }
     let ended = false;
     const fail = async (err: unknown): Promise<never> => {

@@ -2,7 +2,7 @@ import { type DynamicModule, type INestApplication, Logger, ValidationPipe } fro
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
-import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaProducer } from '@app/kafka';
+import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaCredentials, KafkaProducer } from '@app/kafka';
 import { GatewayLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
@@ -33,6 +33,10 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   spec.configure?.(app);
   const readiness = app.get(Readiness);
   const producer = app.get(KafkaProducer);
+  const credentials = app.get(KafkaCredentials);
+  new Logger(spec.name).log(`Kafka: ${config.kafka.brokers.join(',')} over ${credentials.describe()}`);
+  const tokens = credentials.tokens;
+  if (tokens) readiness.register('kafka-oauth', () => tokens.problem(), () => tokens.warning());
   readiness.register('kafka-producer', () => (producer.isConnected() ? undefined : 'the Kafka producer is not connected'));
   const lag = app.get(GatewayMetrics).consumerLag;
   const { groupId } = spec.consumer;

@@ -28,7 +28,9 @@ export class HealthController {
     return this.health.check(
       this.readiness.verdicts().map(([name, problem]) => () => {
         const indicator = this.indicators.check(name);
-        return problem === undefined ? indicator.up() : indicator.down({ reason: problem });
+        if (problem !== undefined) return indicator.down({ reason: problem });
+        const note = this.readiness.note(name);
+        return note === undefined ? indicator.up() : indicator.up({ note });
       }),
     );
   }

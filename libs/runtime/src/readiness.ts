@@ -13,6 +13,7 @@ export type ReadinessCheck = () => string | undefined;
 @Injectable()
 export class Readiness implements BeforeApplicationShutdown {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly notes = new Map<string, ReadinessCheck>();
   private readonly drains: (() => Promise<void>)[] = [];
   private shuttingDown = false;
   private consuming = false;
@@ -21,8 +22,15 @@ export class Readiness implements BeforeApplicationShutdown {
     this.register('kafka-consumer', () => (this.consuming ? undefined : 'the Kafka consumer has not joined its group'));
   }
 
-  register(name: string, check: ReadinessCheck): void {
+  /** `note`: something an operator should see while the check still passes (e.g. a token refresh that keeps failing). */
+  register(name: string, check: ReadinessCheck, note?: ReadinessCheck): void {
     this.checks.set(name, check);
+    if (note) this.notes.set(name, note);
+  }
+
+  /** The note of a passing check, if it has one now. */
+  note(name: string): string | undefined {
+    return this.notes.get(name)?.();
   }
 
   markConsuming(value: boolean): void {

@@ -1,0 +1,132 @@
+import { type GatewayConfig, gatewayTopics } from '@app/config';
+
+export type AclResourceType = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
+export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE';
+
+/** One ALLOW ACL a gateway principal needs. Kafka's READ and WRITE imply DESCRIBE. */
+export interface GatewayAcl {
+  resourceType: AclResourceType;
+  patternType: 'LITERAL' | 'PREFIXED';
+  name: string;
+  operation: AclOperation;
+  /** Why the gateway needs it. */
+  why: string;
+}
+
+/** Who runs with the ACLs: the two apps, and the operator CLI's Kafka commands (`results tail`, `lag`). */
+export type GatewayRole = 'producer' | 'delivery' | 'cli';
+export const GATEWAY_ROLES: GatewayRole[] = ['producer', 'delivery', 'cli'];
+
+export interface GatewayAclOptions {
+  /** The principal may create the topics that are missing (else they are pre-created: README). */
+  createTopics?: boolean;
+}
+
+type Config = Pick<GatewayConfig, 'kafka' | 'source' | 'delivery' | 'console'>;
+
+/**
+ * Exactly the ACLs a role needs with these settings, and nothing more: the README's
+ * "Least privilege" section, `webhook-gateway acls`, and the e2e test that runs both apps under
+ * principals holding only these are all this one list.
+ */
+export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayAclOptions = {}): GatewayAcl[] {
+  const t = gatewayTopics(config);
+  const p = config.kafka.topicPrefix;
+  const acls: GatewayAcl[] = [];
+  const topic = (name: string, operation: AclOperation, why: string) => acls.push({ resourceType: 'TOPIC', patternType: 'LITERAL', name, operation, why });
+  const group = (name: string, operation: AclOperation, why: string, patternType: GatewayAcl['patternType'] = 'LITERAL') =>
+    acls.push({ resourceType: 'GROUP', patternType, name, operation, why });
+  const retries = t.retry.map((r) => r.topic);
+  const allGateway = [t.subscriptions, t.ordering, t.replays, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
+  const ensured = (names: string[], used: Set<string>) => {
+    // Each app checks at start-up that every topic it ensures exists and has leaders (Metadata).
+    for (const name of names) if (!used.has(name)) topic(name, 'DESCRIBE', 'checked at start-up');
+    if (options.createTopics) for (const name of names) topic(name, 'CREATE', 'created at start-up when missing');
+  };
+  switch (role) {
+    case 'producer': {
+      const used = new Set<string>();
+      const use = (name: string, operation: AclOperation, why: string) => {
+        used.add(name);
+        topic(name, operation, why);
+      };
+      for (const source of config.source.topics) use(source, 'READ', 'source events');
+      use(t.subscriptions, 'READ', 'the subscription registry');
+      use(t.subscriptions, 'WRITE', 'the management API writes subscriptions');
+      use(t.deliveries, 'WRITE', 'delivery jobs (fan-out, DLQ replay, test events)');
+      use(t.invalid, 'WRITE', 'unreadable source events');
+      use(t.dlq, 'READ', 'DLQ replay' + (config.console.enabled ? ' and the console digest' : ''));
+      use(t.replays, 'READ', 'replay marks');
+      use(t.replays, 'WRITE', 'replay marks');
+      if (config.console.enabled) use(t.results, 'READ', 'the console digest');
+      ensured([...allGateway, ...config.source.topics], used);
+      group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
+      group(`${p}.registry.`, 'READ', 'the registry reads the subscriptions topic in a group of its own per instance', 'PREFIXED');
+      group(`${p}.replays.`, 'READ', 'DLQ replay reads the replay marks', 'PREFIXED');
+      group(`${p}.dlq-replay.`, 'READ', 'DLQ replay reads the dead letters', 'PREFIXED');
+      if (config.console.enabled) group(`${p}.console.`, 'READ', 'the console digest reads results and dead letters', 'PREFIXED');
+      if (config.source.transactions) {
+        acls.push({
+          resourceType: 'TRANSACTIONAL_ID',
+          patternType: 'PREFIXED',
+          name: `${config.source.groupId}.`,
+          operation: 'WRITE',
+          why: 'exactly-once fan-out: one transactional producer per source partition (<group>.<topic>.<partition>)',
+        });
+      }
+      break;
+    }
+    case 'delivery': {
+      const used = new Set<string>();
+      const use = (name: string, operation: AclOperation, why: string) => {
+        used.add(name);
+        topic(name, operation, why);
+      };
+      use(t.deliveries, 'READ', 'delivery jobs');
+      for (const retry of retries) {
+        use(retry, 'READ', 'jobs due for another attempt');
+        use(retry, 'WRITE', 'jobs scheduled for another attempt');
+      }
+      use(t.results, 'WRITE', 'one record per attempt');
+      use(t.dlq, 'WRITE', 'dead letters');
+      use(t.invalid, 'WRITE', 'unreadable delivery jobs');
+      use(t.subscriptions, 'READ', 'the subscription registry');
+      use(t.subscriptions, 'WRITE', 'disabling a subscription (410, auto-disable)');
+      use(t.ordering, 'READ', 'the ordering ledger');
+      use(t.ordering, 'WRITE', 'the ordering ledger');
+      ensured(allGateway, used);
+      group(config.delivery.groupId, 'READ', 'the delivery consumer group');
+      group(`${p}.registry.`, 'READ', 'the registry reads the subscriptions topic in a group of its own per instance', 'PREFIXED');
+      group(`${p}.ordering.`, 'READ', 'the ordering ledger reads its topic in a group of its own per instance', 'PREFIXED');
+      break;
+    }
+    case 'cli': {
+      topic(t.results, 'READ', 'results tail');
+      group(`${p}.cli.`, 'READ', 'results tail reads in a group of its own per run', 'PREFIXED');
+      for (const name of [...config.source.topics, t.deliveries, ...retries]) topic(name, 'DESCRIBE', 'lag: end offsets');
+      group(config.source.groupId, 'DESCRIBE', 'lag: committed offsets');
+      group(config.delivery.groupId, 'DESCRIBE', 'lag: committed offsets');
+      break;
+    }
+  }
+  return acls;
+}
+
+/** Kafka's own CLI spelling of operations. */
+const OPERATION_FLAG: Record<AclOperation, string> = { READ: 'Read', WRITE: 'Write', DESCRIBE: 'Describe', CREATE: 'Create' };
+const RESOURCE_FLAG: Record<AclResourceType, string> = { TOPIC: '--topic', GROUP: '--group', TRANSACTIONAL_ID: '--transactional-id' };
+
+/** `kafka-acls.sh` commands that grant the ACLs to `principal`, one per resource. */
+export function kafkaAclsCommands(acls: GatewayAcl[], principal: string): string[] {
+  const byResource = new Map<string, GatewayAcl[]>();
+  for (const acl of acls) {
+    const key = `${acl.resourceType}|${acl.patternType}|${acl.name}`;
+    byResource.set(key, [...(byResource.get(key) ?? []), acl]);
+  }
+  return [...byResource.values()].map((group) => {
+    const [{ resourceType, patternType, name }] = group as [GatewayAcl];
+    const ops = group.map((a) => `--operation ${OPERATION_FLAG[a.operation]}`).join(' ');
+    const pattern = patternType === 'PREFIXED' ? ' --resource-pattern-type prefixed' : '';
+    return `kafka-acls.sh --bootstrap-server "$BOOTSTRAP" --command-config admin.properties --add --allow-principal '${principal}' ${ops} ${RESOURCE_FLAG[resourceType]} '${name}'${pattern}`;
+  });
+}
