@@ -11,7 +11,8 @@
 // Exit code 0 when everything expected happened, 1 otherwise (130 on Ctrl-C).
 //
 // Run `npm run demo` (it builds dist/ first); `node scripts/demo.mjs` needs a built dist/.
-// Only 127.0.0.1 is ever contacted. KAFKA_PORT picks another local broker port.
+// Only 127.0.0.1 is ever contacted. KAFKA_PORT picks another local broker port (its plaintext
+// listener: the caller's gateway settings, KAFKA_SECURITY_PROTOCOL and the like too, are replaced).
 //
 // Re-runs on the same broker. The topic webhooks.subscriptions is compacted and
 // outlives a run, so the subscriptions of earlier runs are still on it. Each run keeps
@@ -40,9 +41,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import kafkajs from 'kafkajs';
 import { colors as c, Receiver } from './demo/receiver.mjs';
 import { sourceEvents, subscriptionSpecs } from './demo/fixtures.mjs';
+import { gatewayKafka, withoutGatewaySettings } from './lib/gateway-kafka.mjs';
 import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from './lib/local.mjs';
 
-const { Kafka, logLevel, Partitioners } = kafkajs;
+const { logLevel, Partitioners } = kafkajs;
 
 quietKafkajsWarnings();
 
@@ -123,17 +125,13 @@ async function api(method, urlPath, body) {
 }
 
 
-/** The gateway's configuration for both apps; every gateway setting the caller's environment may hold is replaced. */
+/**
+ * The gateway's configuration for both apps and the demo's own Kafka clients; every gateway setting
+ * the caller's environment may hold is replaced (the demo's broker is the local plaintext one).
+ */
 async function appEnv(ports, secretsKey) {
-  const env = { ...process.env };
-  try {
-    const { SETTINGS } = await import(pathToFileURL(path.join(ROOT, 'dist/libs/config/src/config.schema.js')).href);
-    for (const s of Object.values(SETTINGS)) delete env[s.env];
-  } catch {
-    // An older dist/ without that module: the values below still win.
-  }
   return {
-    ...env,
+    ...(await withoutGatewaySettings(ROOT)),
     KAFKA_BROKERS: BROKER,
     KAFKA_CLIENT_ID: `demo-${runId}`,
     TOPIC_PREFIX: 'webhooks',
@@ -226,14 +224,18 @@ async function main() {
   if (up.code !== 0) throw new Error(`scripts/kafka.sh up failed with exit code ${up.code}`);
   state.brokerUp = true;
 
-  // 2. Credentials of this run -------------------------------------------------
+  // 2. Credentials and settings of this run --------------------------------------
   state.apiToken = `demo_${randomBytes(24).toString('base64url')}`;
   const secretsKey = randomBytes(32).toString('hex');
+  const ports = { api: await freePort(), delivery: await freePort() };
+  state.apiUrl = `http://127.0.0.1:${ports.api}`;
+  const env = await appEnv(ports, secretsKey);
 
-  // The demo's Kafka clients: a producer for the source events, a reader for results + invalid.
-  // The idempotent producer connects first: on a broker that has just started, its
-  // InitProducerId waits out "coordinator is loading" here, quietly, instead of in the apps' logs.
-  const kafka = new Kafka({ clientId: `demo-${runId}`, brokers: [BROKER], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  // The demo's Kafka clients, built by the gateway's createKafka from the apps' settings: a producer
+  // for the source events, a reader for results + invalid. The idempotent producer connects first:
+  // on a broker that has just started, its InitProducerId waits out "coordinator is loading" here,
+  // quietly, instead of in the apps' logs.
+  const kafka = await gatewayKafka('demo', { settings: env, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const reader = kafka.consumer({ groupId: `demo-reader-${runId}`, allowAutoTopicCreation: false });
@@ -246,9 +248,6 @@ async function main() {
   say(`receiver listening on http://127.0.0.1:${receiver.port} (one path per subscription)`);
 
   // 4. Apps -------------------------------------------------------------------
-  const ports = { api: await freePort(), delivery: await freePort() };
-  state.apiUrl = `http://127.0.0.1:${ports.api}`;
-  const env = await appEnv(ports, secretsKey);
   // One after the other: both create the gateway's missing topics at start-up, and on a
   // fresh broker the one that loses that race gets an ERROR line from kafkajs (harmless).
   const readyDeadline = Date.now() + READY_TIMEOUT_MS;

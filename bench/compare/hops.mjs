@@ -11,14 +11,17 @@
 // Prints p50 / p90 / p99 / max in ms of: source → job written (the producer app's fetch wait,
 // batch and fan-out), job written → attempt start (transaction commit, read-committed fetch of the
 // delivery app, queueing), attempt end → result written, and source → attempt start. Warm-up
-// events are included. Read-only; contacts only KAFKA_BROKERS.
+// events are included. Read-only; contacts only KAFKA_BROKERS, connecting as the bench did (the
+// Kafka connection settings KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*). Its
+// client is the gateway's createKafka from dist/: the bench built it (else npm run build).
 import kafkajs from 'kafkajs';
+import { gatewayKafka } from '../../scripts/lib/gateway-kafka.mjs';
 import { percentile } from '../lib/kit.mjs';
 
-const { Kafka, logLevel } = kafkajs;
+const { logLevel } = kafkajs;
 const prefix = process.argv[2];
 if (!prefix) throw new Error('usage: node bench/compare/hops.mjs <run prefix> (see --keep-topics)');
-const kafka = new Kafka({ brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+const kafka = await gatewayKafka('hops', { brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','), clientId: 'bench', logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
 

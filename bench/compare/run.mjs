@@ -39,8 +39,10 @@
 //   scenario with --cpu-prof, summarised; default S1) --no-build --no-docs (do not touch docs/benchmarks.md) --keep-topics (leave each run's
 //   topics on the broker, e.g. to read the per-hop timestamps of a gateway run) --json=FILE --quick
 // Environment: KAFKA_BROKERS (default 127.0.0.1:9092); for a local broker on another port also
-// KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh. Needs mvn and javac
-// (Java 17) for the Connect peer, npm for the Node peers; both install into .cache/ on first use.
+// KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh. The Kafka connection
+// settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*) go to the gateway's apps
+// and the harness's own clients (the gateway's createKafka from dist/); the peers ignore them. Needs mvn
+// and javac (Java 17) for the Connect peer, npm for the Node peers; both install into .cache/ on first use.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +52,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
+import { gatewayKafka } from '../../scripts/lib/gateway-kafka.mjs';
 import { APP_NODE_FLAGS, freePort, NODE_FLAGS, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 import {
   createSubscriptions,
@@ -78,7 +81,7 @@ import {
 } from '../lib/kit.mjs';
 import { renderDocsSection, writeDocs } from './report.mjs';
 
-const { Kafka, logLevel, Partitioners } = kafkajs;
+const { logLevel, Partitioners } = kafkajs;
 quietKafkajsWarnings();
 
 const CACHE = path.join(REPO, '.cache');
@@ -707,13 +710,14 @@ async function main() {
   checkpoint();
   if (peers.some((p) => SYSTEMS[p].kind === 'kafka-hooks')) await installNodePeers();
   if (peers.some((p) => SYSTEMS[p].kind === 'connect')) await installConnect();
-  if (peers.some(isGateway) && opts.build) {
+  // The harness's own Kafka clients come from dist/ too (the gateway's createKafka), whichever systems run.
+  if (opts.build) {
     say('building dist/…');
     const b = await run('bash', [path.join(REPO, 'scripts/run.sh'), 'build'], { quiet: true });
     if (b.code !== 0) throw new Error(`build failed:\n${b.output.slice(-3000)}`);
   }
   checkpoint();
-  const kafka = new Kafka({ clientId: `bench-compare-${benchId}`, brokers: BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  const kafka = await gatewayKafka('load', { brokers: BROKERS, clientId: `bench-compare-${benchId}`, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
   state.kafka = kafka;
   state.receiver = new ReceiverProcess();
   const { ports } = await state.receiver.call('listen', { endpoints: 1, origins: 1 });

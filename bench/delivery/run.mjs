@@ -32,7 +32,10 @@
 //   --drain-timeout=S (wait for outcomes after publishing; default 120) --no-build --root=DIR (gateway
 //   checkout whose dist/ runs; default this repository) --keep-topics --json=FILE (write the summary)
 // Environment: KAFKA_BROKERS (default 127.0.0.1:9092). For a local broker on another port, also set
-// KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh.
+// KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_DATA_DIR as for scripts/kafka.sh. The Kafka connection
+// settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*) go to the apps, and the
+// harness's own clients use them too (built by the gateway's createKafka from this repository's dist/,
+// which --no-build or --root=DIR leave as they are: run npm run build here first).
 //
 // Only 127.0.0.1 is contacted. Figures and method: docs/benchmarks.md.
 import { randomBytes } from 'node:crypto';
@@ -42,6 +45,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
+import { gatewayKafka } from '../../scripts/lib/gateway-kafka.mjs';
 import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 import {
   CLK_TCK,
@@ -72,7 +76,7 @@ import {
   waitReadyz,
 } from '../lib/kit.mjs';
 
-const { Kafka, logLevel, Partitioners } = kafkajs;
+const { logLevel, Partitioners } = kafkajs;
 
 quietKafkajsWarnings();
 
@@ -587,7 +591,7 @@ async function main() {
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (drop --no-build)`);
   }
 
-  const kafka = new Kafka({ clientId: `bench-${runId}`, brokers: BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  const kafka = await gatewayKafka('load', { brokers: BROKERS, clientId: `bench-${runId}`, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
   state.admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   state.clients.push(producer, state.admin);

@@ -5,7 +5,8 @@ import { fork, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { kafkaConnectionEnv, withoutGatewaySettings } from '../../scripts/lib/gateway-kafka.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
@@ -372,19 +373,15 @@ export async function topicSize(admin, topic) {
 
 /**
  * The environment of the gateway's apps for a benchmark run: the caller's environment without any
- * gateway setting (SETTINGS of <root>/dist/libs/config), then these values, then `extra`
- * (timeoutMs undefined: the gateway's default DELIVERY_TIMEOUT_MS).
+ * gateway setting (SETTINGS of <root>/dist/libs/config) but the Kafka connection settings
+ * (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*: the apps connect as the
+ * harness's own clients do, see gatewayKafka), then these values, then `extra` (timeoutMs
+ * undefined: the gateway's default DELIVERY_TIMEOUT_MS).
  */
 export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, sourceTopic, ports, token, secretsKey, timeoutMs, extra = {} }) {
-  const env = { ...process.env };
-  try {
-    const { SETTINGS } = await import(pathToFileURL(path.join(root, 'dist/libs/config/src/config.schema.js')).href);
-    for (const s of Object.values(SETTINGS)) delete env[s.env];
-  } catch {
-    // an older dist/: the values below still win
-  }
   return {
-    ...env,
+    ...(await withoutGatewaySettings(root)),
+    ...kafkaConnectionEnv(),
     KAFKA_BROKERS: brokers.join(','),
     KAFKA_CLIENT_ID: clientId,
     TOPIC_PREFIX: prefix,

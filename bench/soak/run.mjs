@@ -9,7 +9,9 @@
 // Options: --duration=S (1800) --rate=EVENTS_PER_S (340) --subscriptions=N (10; deliveries/s = rate × N)
 //   --delay-ms=MS (20, the receiver's answer delay) --sample=S (10) --drain=S (120, wait for the last
 //   deliveries after publishing stops) --json=FILE (write samples and summary) --no-build
-// Environment: KAFKA_BROKERS (default 127.0.0.1:9092; the broker must be running, e.g. npm run kafka:up).
+// Environment: KAFKA_BROKERS (default 127.0.0.1:9092; the broker must be running, e.g. npm run kafka:up);
+//   the Kafka connection settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*) go to
+//   the apps and to the run's own clients (the gateway's createKafka from dist/: --no-build needs a built dist/).
 //
 // Each sample line: elapsed, events published, webhooks received, producer and delivery RSS (MiB),
 // source lag (producer group) and deliveries + retry lag (delivery group). The summary gives the RSS
@@ -24,9 +26,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
+import { gatewayKafka, kafkaConnectionEnv } from '../../scripts/lib/gateway-kafka.mjs';
 import { APP_NODE_FLAGS, freePort, quietKafkajsWarnings } from '../../scripts/lib/local.mjs';
 
-const { Kafka, logLevel, Partitioners } = kafkajs;
+const { logLevel, Partitioners } = kafkajs;
 quietKafkajsWarnings();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -75,6 +78,7 @@ const ports = { api: await freePort(), delivery: await freePort() };
 const env = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
+  ...kafkaConnectionEnv(),
   KAFKA_BROKERS: BROKERS.join(','),
   TOPIC_PREFIX: run,
   SOURCE_TOPICS: `${run}.events`,
@@ -115,7 +119,7 @@ for (let i = 0; i < opts.subscriptions; i++) {
 }
 
 // ------------------------------------------------------------------ load and samples
-const kafka = new Kafka({ clientId: run, brokers: BROKERS, logLevel: logLevel.NOTHING });
+const kafka = await gatewayKafka('load', { brokers: BROKERS, clientId: run, logLevel: logLevel.NOTHING });
 const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
 const admin = kafka.admin();
 await Promise.all([producer.connect(), admin.connect()]);

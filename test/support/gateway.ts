@@ -43,10 +43,14 @@ export class Gateway {
   producer?: INestApplication;
   delivery?: INestApplication;
 
-  constructor(readonly config: GatewayConfig) {}
+  /** `deliveryConfig`: the delivery app's own settings when they differ (e.g. another Kafka principal). */
+  constructor(
+    readonly config: GatewayConfig,
+    readonly deliveryConfig: GatewayConfig = config,
+  ) {}
 
   async start(): Promise<this> {
-    [this.producer, this.delivery] = await Promise.all([startProducerApp(this.config), startDeliveryApp(this.config)]);
+    [this.producer, this.delivery] = await Promise.all([startProducerApp(this.config), startDeliveryApp(this.deliveryConfig)]);
     return this;
   }
 
@@ -57,7 +61,7 @@ export class Gateway {
 
   async restartDelivery(): Promise<void> {
     await this.delivery?.close();
-    this.delivery = await startDeliveryApp(this.config);
+    this.delivery = await startDeliveryApp(this.deliveryConfig);
   }
 
   /** GET on one of the apps' HTTP servers, without a token (probes, metrics). */

@@ -24,7 +24,9 @@ function rootCause(err: unknown): unknown {
 
 /** The kafkajs error type (`TOPIC_AUTHORIZATION_FAILED`, ...) of an error or its cause. */
 export function kafkaErrorType(err: unknown): string | undefined {
-  for (const e of [err, rootCause(err)]) {
+  // kafkajs' createTopics fails with an aggregate of one error per topic.
+  const parts = (err as { errors?: unknown[] } | undefined)?.errors ?? [];
+  for (const e of [err, rootCause(err), ...parts]) {
     const type = (e as { type?: unknown } | undefined)?.type;
     if (typeof type === 'string') return type;
   }
@@ -47,6 +49,17 @@ export function explainKafkaError(err: unknown, need: AccessNeed, security?: Kaf
     );
   }
   const name = (err as { name?: string } | undefined)?.name ?? (rootCause(err) as { name?: string } | undefined)?.name;
+  const groups = need.needs.filter((n) => n.includes(' group'));
+  if (name === 'KafkaJSGroupCoordinatorNotFound' && groups.length > 0) {
+    // kafkajs asks every broker for the group's coordinator and drops their answers when none gives
+    // one (cluster/brokerPool.js withBroker), so a GROUP_AUTHORIZATION_FAILED reaches us as this.
+    return new KafkaSetupError(
+      `Kafka named no coordinator for the consumer group while ${need.doing}: kafkajs reports a denied group (GROUP_AUTHORIZATION_FAILED) this way, ` +
+        `so this principal most likely lacks ${groups.join(', ')} (else the group coordinator is unavailable). ` +
+        'The ACLs each app needs are in the README ("Least privilege"); `webhook-gateway acls` prints them for your settings.',
+      { cause: err },
+    );
+  }
   if (name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || type === 'ILLEGAL_SASL_STATE' || type === 'UNSUPPORTED_SASL_MECHANISM') {
     return new KafkaSetupError(`Kafka refused to authenticate ${whoAmI(security)} while ${need.doing}: ${(err as Error).message}. ${credentialHint(security, type)}`, { cause: err });
   }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { KafkaJSError } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import type { KafkaOAuthConfig } from '@app/config';
 
 /**
@@ -65,7 +65,7 @@ export class OAuthTokenProvider {
     const held = this.valid() ?? (await this.refresh());
     if (!held) {
       // Retriable: kafkajs retries the connection (and restarts a consumer) instead of giving up.
-      throw new KafkaJSError(`OAUTHBEARER: no valid token from KAFKA_OAUTH_TOKEN_URL=${this.config.tokenUrl}: ${this.lastError ?? 'not fetched yet'}`, { retriable: true });
+      throw new kafkajs.KafkaJSError(`OAUTHBEARER: no valid token from KAFKA_OAUTH_TOKEN_URL=${this.config.tokenUrl}: ${this.lastError ?? 'not fetched yet'}`, { retriable: true });
     }
     const { extensions } = this.config;
     return Object.keys(extensions).length > 0 ? { value: held.value, extensions } : { value: held.value };

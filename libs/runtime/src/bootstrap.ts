@@ -50,9 +50,15 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   // Shutdown: not ready at once, then the consumer drains (Nest closes it again later: a no-op).
   readiness.drainAtShutdown(() => consumer.close());
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(spec.http.port, spec.http.host);
+  try {
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen(spec.http.port, spec.http.host);
+  } catch (err) {
+    // What did start (clients, consumers, timers) is closed before the error is reported.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return app;
 }
 
