@@ -155,23 +155,15 @@ describe('production Kafka: TLS, mutual TLS, SASL and least-privilege ACLs', () 
     }
   });
 
-  it('delivers over SASL PLAIN on TLS, the apps creating their own topics', async () => {
-    const config = configFor(testEnv('sec-plain'), over.plain('gateway-plain'));
-    await grant('User:gateway-plain', config, ['producer', 'delivery'], true);
+  it.each([
+    ['SASL PLAIN on TLS', 'plain', 'User:gateway-plain', () => over.plain('gateway-plain')],
+    ['mutual TLS with an encrypted client key', 'mtls', 'User:gateway-mtls-pass', () => over.mtls('gateway-mtls-pass')],
+  ])('delivers over %s, the apps creating their own topics', async (_what, name, principal, security) => {
+    const config = configFor(testEnv(`sec-${name}`), security());
+    await grant(principal, config, ['producer', 'delivery'], true);
     const gateway = await new Gateway(config).start();
     try {
-      await deliversSigned(gateway, '/plain', 2);
-    } finally {
-      await gateway.stop();
-    }
-  });
-
-  it('delivers over mutual TLS with an encrypted client key', async () => {
-    const config = configFor(testEnv('sec-mtls'), over.mtls('gateway-mtls-pass'));
-    await grant('User:gateway-mtls-pass', config, ['producer', 'delivery'], true);
-    const gateway = await new Gateway(config).start();
-    try {
-      await deliversSigned(gateway, '/mtls', 2);
+      await deliversSigned(gateway, `/${name}`, 2);
     } finally {
       await gateway.stop();
     }

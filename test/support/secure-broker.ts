@@ -33,6 +33,16 @@ export function secureBroker(): SecureBroker {
   return JSON.parse(readFileSync(path, 'utf8')) as SecureBroker;
 }
 
+/** A filter that matches every ACL of the principal. */
+const everyAclOf = (principal: string) => ({
+  resourceType: AclResourceTypes.ANY,
+  resourcePatternType: ResourcePatternTypes.ANY,
+  principal,
+  host: '*',
+  operation: AclOperationTypes.ANY,
+  permissionType: AclPermissionTypes.ANY,
+});
+
 /** kafkajs' ACL bindings for the gateway's ACL list, for one principal. */
 function bindings(principal: string, acls: GatewayAcl[]) {
   return acls.map((acl) => ({
@@ -59,14 +69,7 @@ export async function grantAcls(principal: string, acls: GatewayAcl[]): Promise<
     // ACLs go through the KRaft metadata log: wait until the broker's authorizer shows all of them.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const { resources } = await admin.describeAcls({
-        resourceType: AclResourceTypes.ANY,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        principal,
-        host: '*',
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      });
+      const { resources } = await admin.describeAcls(everyAclOf(principal));
       const count = resources.reduce((n, r) => n + r.acls.length, 0);
       if (count >= new Set(acls.map((a) => `${a.resourceType}|${a.patternType}|${a.name}|${a.operation}`)).size) return;
       if (Date.now() > deadline) throw new Error(`ACLs of ${principal}: ${count} of ${acls.length} visible after 15 s`);
@@ -82,18 +85,7 @@ export async function revokeAcls(principal: string): Promise<void> {
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    await admin.deleteAcls({
-      filters: [
-        {
-          resourceType: AclResourceTypes.ANY,
-          resourcePatternType: ResourcePatternTypes.ANY,
-          principal,
-          host: '*',
-          operation: AclOperationTypes.ANY,
-          permissionType: AclPermissionTypes.ANY,
-        },
-      ],
-    });
+    await admin.deleteAcls({ filters: [everyAclOf(principal)] });
   } finally {
     await admin.disconnect();
   }
