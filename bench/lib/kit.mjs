@@ -67,7 +67,12 @@ export function kafkaShEnv(brokers) {
   if (brokers.length !== 1) return undefined;
   const m = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(brokers[0]);
   if (!m) return undefined;
-  return { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT || m[2] };
+  // A run over a secured listener uses the broker that is there (its port is not the plaintext
+  // KAFKA_PORT that scripts/kafka.sh manages).
+  if ((process.env.KAFKA_SECURITY_PROTOCOL || 'PLAINTEXT').toUpperCase() !== 'PLAINTEXT') return undefined;
+  // The figures in docs/benchmarks.md were measured on the plain broker (no secured listeners, no
+  // authorizer): a broker the bench starts is that one unless KAFKA_SECURE says otherwise.
+  return { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT || m[2], KAFKA_SECURE: process.env.KAFKA_SECURE || '0' };
 }
 
 /** Starts the local broker when `brokers` is local (scripts/kafka.sh up); returns whether this call started it. */
