@@ -122,6 +122,8 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
   private closing = false;
+  /** kafkajs crashed the consumer without a restart (and disconnected it). */
+  private stopped = false;
   private runningBatches = 0;
   private readonly transactions?: PartitionTransactions;
 
@@ -145,6 +147,12 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     if (!consumer) return;
     this.closing = true;
     for (const t of this.resumeTimers) clearTimeout(t);
+    if (this.stopped) {
+      // kafkajs already disconnected a consumer that stopped for good; there is nothing to drain.
+      this.consumer = undefined;
+      await this.transactions?.close();
+      return;
+    }
     if (this.options.pipelined) {
       // No new fetches; let the work in flight finish and commit it before leaving the group.
       consumer.pause(Object.values(this.options.routes).flat().map((topic) => ({ topic })));
@@ -211,6 +219,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         if (payload.restart) return;
         this.options.onConsuming?.(false);
         // The consumer stopped for good: say why (before start-up finished, start-up fails with it too).
+        this.stopped = true;
         const error = explain(payload.error);
         this.log.error(`consumer of group ${groupId} stopped: ${(error as Error).message}`);
         reject(error);

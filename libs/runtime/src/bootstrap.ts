@@ -56,7 +56,7 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
     await app.listen(spec.http.port, spec.http.host);
   } catch (err) {
     // What did start (clients, consumers, timers) is closed before the error is reported.
-    await app.close().catch(() => undefined);
+    await app.close().catch((closeErr: unknown) => new Logger(spec.name).error(`closing after a failed start: ${String(closeErr)}`));
     throw err;
   }
   return app;
