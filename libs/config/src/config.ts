@@ -85,7 +85,9 @@ function kafkaSecurityProblems(v: Values): string[] {
   const protocol = v.kafkaSecurityProtocol;
   const tls = protocol === 'SSL' || protocol === 'SASL_SSL';
   const sasl = protocol === 'SASL_SSL' || protocol === 'SASL_PLAINTEXT';
-  const set = (name: keyof Settings, value: unknown) => (value === undefined || value === false || (typeof value === 'object' && value !== null && Object.keys(value).length === 0) ? [] : [SETTINGS[name].env]);
+  // The env name of a setting given a value (not empty, not false, not an empty key=value list), else nothing.
+  const unset = (value: unknown) => value === undefined || value === '' || value === false || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  const set = (name: keyof Settings, value: unknown) => (unset(value) ? [] : [SETTINGS[name].env]);
   if (!tls) {
     const tlsOnly = [
       ...set('kafkaSslCaFile', v.kafkaSslCaFile),
@@ -105,7 +107,7 @@ function kafkaSecurityProblems(v: Values): string[] {
   if (!sasl && mechanism !== undefined) problems.push(`KAFKA_SASL_MECHANISM=${mechanism} is set but KAFKA_SECURITY_PROTOCOL=${protocol} does not use SASL (use SASL_SSL)`);
   const password = [...set('kafkaSaslUsername', v.kafkaSaslUsername), ...set('kafkaSaslPassword', v.kafkaSaslPassword)];
   const oauth = [
-    ...set('kafkaOauthTokenUrl', v.kafkaOauthTokenUrl || undefined),
+    ...set('kafkaOauthTokenUrl', v.kafkaOauthTokenUrl),
     ...set('kafkaOauthClientId', v.kafkaOauthClientId),
     ...set('kafkaOauthClientSecret', v.kafkaOauthClientSecret),
     ...set('kafkaOauthScope', v.kafkaOauthScope),

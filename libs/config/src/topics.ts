@@ -28,3 +28,27 @@ export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>)
     replays: `${p}.replays`,
   };
 }
+
+/**
+ * Prefixes of the consumer groups a process makes for itself (`<prefix>.<uuid>`, never committed):
+ * each instance reads a compacted topic or a digest in a group of its own. The ACL list grants READ
+ * on exactly these prefixes.
+ */
+export interface GatewayGroupPrefixes {
+  /** The subscription registry (both apps). */
+  registry: string;
+  /** The ordering ledger (delivery app). */
+  ordering: string;
+  /** The console digest of results and dead letters (producer app). */
+  console: string;
+  /** DLQ replay: the replay marks, and the dead letters (producer app). */
+  replays: string;
+  dlqReplay: string;
+  /** `webhook-gateway results tail`. */
+  cli: string;
+}
+
+export function gatewayGroupPrefixes(config: Pick<GatewayConfig, 'kafka'>): GatewayGroupPrefixes {
+  const p = config.kafka.topicPrefix;
+  return { registry: `${p}.registry`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, cli: `${p}.cli` };
+}

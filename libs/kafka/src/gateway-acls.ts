@@ -1,4 +1,4 @@
-import { type GatewayConfig, gatewayTopics } from '@app/config';
+import { type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
 
 export type AclResourceType = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
 export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE';
@@ -31,25 +31,27 @@ type Config = Pick<GatewayConfig, 'kafka' | 'source' | 'delivery' | 'console'>;
  */
 export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayAclOptions = {}): GatewayAcl[] {
   const t = gatewayTopics(config);
-  const p = config.kafka.topicPrefix;
+  const g = gatewayGroupPrefixes(config);
   const acls: GatewayAcl[] = [];
   const topic = (name: string, operation: AclOperation, why: string) => acls.push({ resourceType: 'TOPIC', patternType: 'LITERAL', name, operation, why });
-  const group = (name: string, operation: AclOperation, why: string, patternType: GatewayAcl['patternType'] = 'LITERAL') =>
-    acls.push({ resourceType: 'GROUP', patternType, name, operation, why });
+  const group = (name: string, operation: AclOperation, why: string) => acls.push({ resourceType: 'GROUP', patternType: 'LITERAL', name, operation, why });
+  // A process's own groups are `<prefix>.<uuid>`: READ on the prefix.
+  const ownGroups = (prefix: string, why: string) => acls.push({ resourceType: 'GROUP', patternType: 'PREFIXED', name: `${prefix}.`, operation: 'READ', why });
+  // The topics an app reads or writes; each other topic it ensures needs DESCRIBE only.
+  const used = new Set<string>();
+  const use = (name: string, operation: AclOperation, why: string) => {
+    used.add(name);
+    topic(name, operation, why);
+  };
   const retries = t.retry.map((r) => r.topic);
   const allGateway = [t.subscriptions, t.ordering, t.replays, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
-  const ensured = (names: string[], used: Set<string>) => {
+  const ensured = (names: string[]) => {
     // Each app checks at start-up that every topic it ensures exists and has leaders (Metadata).
     for (const name of names) if (!used.has(name)) topic(name, 'DESCRIBE', 'checked at start-up');
     if (options.createTopics) for (const name of names) topic(name, 'CREATE', 'created at start-up when missing');
   };
   switch (role) {
     case 'producer': {
-      const used = new Set<string>();
-      const use = (name: string, operation: AclOperation, why: string) => {
-        used.add(name);
-        topic(name, operation, why);
-      };
       for (const source of config.source.topics) use(source, 'READ', 'source events');
       use(t.subscriptions, 'READ', 'the subscription registry');
       use(t.subscriptions, 'WRITE', 'the management API writes subscriptions');
@@ -59,12 +61,12 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.replays, 'READ', 'replay marks');
       use(t.replays, 'WRITE', 'replay marks');
       if (config.console.enabled) use(t.results, 'READ', 'the console digest');
-      ensured([...allGateway, ...config.source.topics], used);
+      ensured([...allGateway, ...config.source.topics]);
       group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
-      group(`${p}.registry.`, 'READ', 'the registry reads the subscriptions topic in a group of its own per instance', 'PREFIXED');
-      group(`${p}.replays.`, 'READ', 'DLQ replay reads the replay marks', 'PREFIXED');
-      group(`${p}.dlq-replay.`, 'READ', 'DLQ replay reads the dead letters', 'PREFIXED');
-      if (config.console.enabled) group(`${p}.console.`, 'READ', 'the console digest reads results and dead letters', 'PREFIXED');
+      ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
+      ownGroups(g.replays, 'DLQ replay reads the replay marks');
+      ownGroups(g.dlqReplay, 'DLQ replay reads the dead letters');
+      if (config.console.enabled) ownGroups(g.console, 'the console digest reads results and dead letters');
       if (config.source.transactions) {
         acls.push({
           resourceType: 'TRANSACTIONAL_ID',
@@ -77,11 +79,6 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       break;
     }
     case 'delivery': {
-      const used = new Set<string>();
-      const use = (name: string, operation: AclOperation, why: string) => {
-        used.add(name);
-        topic(name, operation, why);
-      };
       use(t.deliveries, 'READ', 'delivery jobs');
       for (const retry of retries) {
         use(retry, 'READ', 'jobs due for another attempt');
@@ -94,15 +91,15 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.subscriptions, 'WRITE', 'disabling a subscription (410, auto-disable)');
       use(t.ordering, 'READ', 'the ordering ledger');
       use(t.ordering, 'WRITE', 'the ordering ledger');
-      ensured(allGateway, used);
+      ensured(allGateway);
       group(config.delivery.groupId, 'READ', 'the delivery consumer group');
-      group(`${p}.registry.`, 'READ', 'the registry reads the subscriptions topic in a group of its own per instance', 'PREFIXED');
-      group(`${p}.ordering.`, 'READ', 'the ordering ledger reads its topic in a group of its own per instance', 'PREFIXED');
+      ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
+      ownGroups(g.ordering, 'the ordering ledger reads its topic in a group of its own per instance');
       break;
     }
     case 'cli': {
       topic(t.results, 'READ', 'results tail');
-      group(`${p}.cli.`, 'READ', 'results tail reads in a group of its own per run', 'PREFIXED');
+      ownGroups(g.cli, 'results tail reads in a group of its own per run');
       for (const name of [...config.source.topics, t.deliveries, ...retries]) topic(name, 'DESCRIBE', 'lag: end offsets');
       group(config.source.groupId, 'DESCRIBE', 'lag: committed offsets');
       group(config.delivery.groupId, 'DESCRIBE', 'lag: committed offsets');

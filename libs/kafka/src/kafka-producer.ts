@@ -169,10 +169,13 @@ export async function sendRecords(sender: Pick<Producer, 'sendBatch'>, records: 
     const topicMessages = [...chunk].map(([topic, messages]) => ({ topic, messages }));
     chunk = new Map();
     bytes = 0;
-    const answer = await sender.sendBatch({ acks: -1, topicMessages }).catch((err: unknown) => {
+    let answer: RecordMetadata[];
+    try {
+      answer = await sender.sendBatch({ acks: -1, topicMessages });
+    } catch (err) {
       const topics = topicMessages.map((t) => t.topic);
       throw explainKafkaError(err, { doing: `writing to ${topics.join(', ')}`, needs: topics.map((t) => `WRITE on topic ${t}`) });
-    });
+    }
     checkEveryPartitionAnswered(topicMessages, answer);
     metadata.push(...answer);
   };

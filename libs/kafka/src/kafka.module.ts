@@ -28,16 +28,17 @@ export class KafkaTopics {
 
   /** The first Kafka step of the process: credentials checked (TLS trust, first token), then the topics. */
   ensure(): Promise<void> {
-    const { brokers, security } = this.config.kafka;
-    const ensure = async () => {
-      await this.credentials.preflight(brokers);
-      await ensureTopics(this.kafka, this.options.topics(this.config), security);
-    };
-    this.ensured ??= ensure().catch((err: unknown) => {
+    this.ensured ??= this.prepare().catch((err: unknown) => {
       this.ensured = undefined;
       throw err;
     });
     return this.ensured;
+  }
+
+  private async prepare(): Promise<void> {
+    const { brokers, security } = this.config.kafka;
+    await this.credentials.preflight(brokers);
+    await ensureTopics(this.kafka, this.options.topics(this.config), security);
   }
 }
 

@@ -80,17 +80,19 @@ export class OAuthTokenProvider {
 
   /** For /readyz: undefined while a valid token is held and its refresh is not failing. */
   problem(): string | undefined {
-    const held = this.valid();
-    if (this.failingSince === undefined) return held ? undefined : 'no OAUTHBEARER token fetched yet';
-    const since = new Date(this.failingSince).toISOString();
-    const failing = `token endpoint ${this.config.tokenUrl} failing since ${since} (${this.failures} attempt(s), last: ${this.lastError})`;
-    return held ? undefined : `${failing}; no valid token left`;
+    if (this.valid()) return undefined;
+    return this.failingSince === undefined ? 'no OAUTHBEARER token fetched yet' : `token endpoint ${this.config.tokenUrl} ${this.failing()}; no valid token left`;
   }
 
   /** Details for /readyz while the current token still works but its refresh fails. */
   warning(): string | undefined {
-    if (this.failingSince === undefined || !this.valid()) return undefined;
-    return `token endpoint failing since ${new Date(this.failingSince).toISOString()} (${this.failures} attempt(s), last: ${this.lastError}); the current token expires at ${new Date(this.held!.expiresAt).toISOString()}`;
+    const held = this.valid();
+    if (this.failingSince === undefined || !held) return undefined;
+    return `token endpoint ${this.failing()}; the current token expires at ${new Date(held.expiresAt).toISOString()}`;
+  }
+
+  private failing(): string {
+    return `failing since ${new Date(this.failingSince!).toISOString()} (${this.failures} attempt(s), last: ${this.lastError})`;
   }
 
   close(): void {

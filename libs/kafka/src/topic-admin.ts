@@ -45,7 +45,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], security?: 
           needs: [...missing.map((s) => `DESCRIBE on topic ${s.topic}`), 'and CREATE on those that are missing, unless you pre-create them (README, "Pre-creating the topics")'],
         });
       });
-      if (created) logger.log(`created topics: ${missing.map((s) => s.topic).join(', ')}`);
+      if (created) logger.log(`created topics: ${names}`);
     }
     await waitForLeaders(admin, specs.map((s) => s.topic));
   } finally {

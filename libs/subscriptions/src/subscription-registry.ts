@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
 import type { GatewayEvent, Subscription } from '@app/contracts';
 import { SubscriptionIndex } from '@app/filter';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
@@ -35,7 +35,7 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
     this.view = new CompactedTopicView({
       kafka,
       topic: gatewayTopics(config).subscriptions,
-      groupPrefix: `${config.kafka.topicPrefix}.registry`,
+      groupPrefix: gatewayGroupPrefixes(config).registry,
       apply: (message) => this.apply(message),
       name: 'the subscription registry',
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import { gatewayTopics } from '@app/config';
+import { gatewayGroupPrefixes, gatewayTopics } from '@app/config';
 import { type AttemptResult, OUTCOMES, type Outcome } from '@app/contracts';
 import { compileValuePattern } from '@app/filter';
 import { createKafka, readTopicRange } from '@app/kafka';
@@ -56,7 +56,7 @@ export const resultsTail: Command = {
     const config = ctx.config();
     const kafka = createKafka(config, 'cli');
     const topic = gatewayTopics(config).results;
-    const groupPrefix = `${config.kafka.topicPrefix}.cli`;
+    const groupPrefix = gatewayGroupPrefixes(config).cli;
     const admin = kafka.admin();
     await admin.connect();
     const exists = await admin.listTopics().finally(() => admin.disconnect());

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
 import type { DeliveryJob } from '@app/contracts';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord } from '@app/kafka';
 import { Readiness } from '@app/runtime';
@@ -73,7 +73,7 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
     this.view = new CompactedTopicView({
       kafka,
       topic: this.topic,
-      groupPrefix: `${config.kafka.topicPrefix}.ordering`,
+      groupPrefix: gatewayGroupPrefixes(config).ordering,
       apply: (message) => {
         const key = message.key?.toString('utf8');
         if (!key) return;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
 import { type AttemptResult, OUTCOMES, type SubscriptionHealthView } from '@app/contracts';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
 import { ResultsDigest } from './results-digest.js';
@@ -42,7 +42,7 @@ export class ResultsDigestService implements OnModuleInit, OnApplicationShutdown
   ) {
     const t = gatewayTopics(config);
     const view = (topic: string, name: string, apply: (message: KafkaMessage) => void) =>
-      new CompactedTopicView({ kafka, topic, groupPrefix: `${config.kafka.topicPrefix}.console`, apply, name, startTimeoutMs: LOAD_TIMEOUT_MS });
+      new CompactedTopicView({ kafka, topic, groupPrefix: gatewayGroupPrefixes(config).console, apply, name, startTimeoutMs: LOAD_TIMEOUT_MS });
     this.views = [
       view(t.results, 'the results digest', (message) => {
         const result = parseResult(message);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics, type GatewayTopics } from '@app/config';
 import { type DeadLetter, DEFAULT_REPLAY_LIMIT, type DeliveryJob, type ReplayDlqDto, type ReplayDlqView } from '@app/contracts';
 import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord, readTopicRange } from '@app/kafka';
 
@@ -39,7 +39,7 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
     this.marks = new CompactedTopicView({
       kafka,
       topic: this.topics.replays,
-      groupPrefix: `${config.kafka.topicPrefix}.replays`,
+      groupPrefix: gatewayGroupPrefixes(config).replays,
       apply: (message) => {
         const key = message.key?.toString('utf8');
         if (!key) return;
@@ -72,7 +72,7 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
     await this.marks.catchUp();
     const chosen: { partition: number; offset: string; letter: DeadLetter }[] = [];
     let alreadyReplayed = 0;
-    await readTopicRange(this.kafka, this.topics.dlq, { groupPrefix: `${this.config.kafka.topicPrefix}.dlq-replay`, sinceMs: since }, (message, partition) => {
+    await readTopicRange(this.kafka, this.topics.dlq, { groupPrefix: gatewayGroupPrefixes(this.config).dlqReplay, sinceMs: since }, (message, partition) => {
       if (chosen.length >= limit || message.value === null) return;
       let letter: DeadLetter;
       try {
