@@ -1,16 +1,78 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { type Batch, KafkaBatchContext } from '@app/kafka';
+import { randomUUID } from 'node:crypto';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
+import { type Batch, isRecordTooLarge, KafkaBatchContext, KafkaProducer, type KafkaMessage } from '@app/kafka';
+import { type AttemptOutcome, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome } from './attempt/attempt-outcome.js';
+import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
 import { DELIVERY_JOBS } from './delivery.constants.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryService } from './delivery.service.js';
 
-/** Kafka edge of the delivery app: delivery jobs and retry-topic records in, attempts dispatched. */
+/**
+ * Kafka edge of the delivery app: delivery jobs and retry-topic records in, outcomes out.
+ * Each record is dispatched on its own (up to DELIVERY_MAX_IN_FLIGHT per process, jobs waiting
+ * in an endpoint's queue included; the partition waits when that is reached), so a slow endpoint
+ * holds up nothing but its own jobs. The outcome's records are written, then its offset may be
+ * committed. A record on a retry topic that is not due yet pauses its partition until it is.
+ */
 @Controller()
 export class DeliveriesController {
-  constructor(private readonly delivery: DeliveryService) {}
+  private readonly logger = new Logger(DeliveriesController.name);
+  private readonly budget: ConcurrencyLimit;
 
-  @EventPattern<string>(DELIVERY_JOBS)
-  handle(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
-    return this.delivery.dispatch(batch, context);
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(GATEWAY_TOPICS) private readonly topics: GatewayTopics,
+    private readonly delivery: DeliveryService,
+    private readonly producer: KafkaProducer,
+    private readonly metrics: DeliveryMetrics,
+  ) {
+    this.budget = new ConcurrencyLimit(config.delivery.maxInFlight);
+    metrics.onScrape((m) => {
+      m.inFlight.set(this.budget.inFlight);
+      m.breakersOpen.set(this.delivery.gate.openCount(Date.now()));
+    });
   }
+
+  /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
+  @EventPattern<string>(DELIVERY_JOBS)
+  async dispatch(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
+    for (const message of batch.messages) {
+      if (!context.isActive()) return;
+      const hopDue = Number(message.headers?.[HOP_DUE_HEADER]?.toString() ?? 0);
+      if (hopDue > Date.now()) {
+        context.pauseUntil(hopDue);
+        return;
+      }
+      const slot = this.budget.acquire();
+      if (slot !== true) await slot;
+      context.track(message.offset, this.deliver(message, batch.topic, batch.partition).finally(() => this.budget.release()));
+    }
+  }
+
+  /** event → … → job → attempt → outcome → records. Rejects only when the records could not be written (the partition is read again). */
+  private async deliver(message: KafkaMessage, topic: string, partition: number): Promise<void> {
+    const outcome = await this.delivery.handle(message, topic, partition);
+    this.metrics.record(outcome);
+    await this.write(outcome);
+  }
+
+  private async write(outcome: AttemptOutcome): Promise<void> {
+    try {
+      await this.producer.write(outcomeRecords(outcome, this.topics));
+    } catch (err) {
+      const instead = isRecordTooLarge(err) ? tooLargeOutcome(outcome, (err as Error).message, randomUUID(), new Date()) : undefined;
+      if (!instead) throw err;
+      this.logger.error({ msg: `a job's records are over its topic's max.message.bytes: dead-lettered without its body`, ...ids(outcome) });
+      this.metrics.record(instead);
+      await this.producer.write(outcomeRecords(instead, this.topics));
+    }
+  }
+}
+
+function ids(outcome: AttemptOutcome): { webhookId?: string; subscriptionId?: string } {
+  if (outcome.kind === 'unreadable') return {};
+  const job = outcome.kind === 'dead_letter' ? outcome.letter.job : outcome.kind === 'retry' || outcome.kind === 'held' ? outcome.next : undefined;
+  return { webhookId: job?.webhookId ?? outcome.result?.webhookId, subscriptionId: job?.subscriptionId ?? outcome.result?.subscriptionId };
 }

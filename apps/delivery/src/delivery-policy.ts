@@ -32,8 +32,11 @@ export const REASONS = {
   gone: 'gone',
   endpointBusy: 'endpoint_busy',
   circuitOpen: 'circuit_open',
+  hostCircuitOpen: 'host_circuit_open',
   rateLimited: 'rate_limited',
   bodyTooLarge: 'body_too_large',
+  jobTooLarge: 'job_too_large',
+  internalError: 'internal_error',
   autoDisabled: 'subscription_auto_disabled',
   subscriptionDeleted: 'subscription_deleted',
   subscriptionDisabled: 'subscription_disabled',
@@ -50,11 +53,16 @@ export const ORDER_INLINE_WAIT_MS = 1_000;
 export const ORDER_RECHECK_MS = 1_000;
 
 /**
- * An attempt whose endpoint has DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT attempts in
- * flight waits in process this long at most for one of them to finish (a fast,
- * busy endpoint); past that it is held back on a retry tier (a slow one).
+ * A job whose endpoint has DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT attempts in flight waits in
+ * that endpoint's in-memory queue, unless the queue ahead of it would take longer than this
+ * to drain (estimated from the endpoint's recent attempt durations and its oldest attempt in
+ * flight): a slow or hanging endpoint keeps a bounded share of the in-flight budget, and the
+ * rest of its jobs are held back on a retry tier.
  */
-export const ENDPOINT_SLOT_WAIT_MS = 250;
+export const ENDPOINT_QUEUE_MAX_WAIT_MS = 2_000;
+
+/** Transport failures that say nothing about the path, only that the host cannot be reached: counted by the host's breaker. */
+export const HOST_FAILURES: readonly string[] = ['connection_refused', 'connect_timeout', 'dns', 'tls'];
 
 /** A rate-limited attempt waits in process for a token this long at most; a longer wait goes to a retry tier. */
 export const MAX_IN_PROCESS_RATE_WAIT_MS = 100;

@@ -4,7 +4,9 @@ import { gatewayTopicSpecs, KafkaModule } from '@app/kafka';
 import { RuntimeModule } from '@app/runtime';
 import { SubscriptionsModule } from '@app/subscriptions';
 import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryService } from './delivery.service.js';
+import { HealthTracker } from './health/health-tracker.js';
 import { HttpSender } from './http/http-sender.js';
 import { KeyOrderGate } from './ordering/key-order.gate.js';
 
@@ -16,7 +18,7 @@ export class DeliveryModule {
       module: DeliveryModule,
       imports: [ConfigModule.forRoot(config), KafkaModule.forRoot({ clientName: 'delivery', topics: gatewayTopicSpecs }), RuntimeModule, SubscriptionsModule],
       controllers: [DeliveriesController],
-      providers: [DeliveryService, HttpSender, KeyOrderGate],
+      providers: [DeliveryService, DeliveryMetrics, HealthTracker, HttpSender, KeyOrderGate],
     };
   }
 }

@@ -13,6 +13,8 @@ export interface GatewayTopics {
   ordering: string;
   /** Compacted: which dead letters have been replayed (so a replay never sends one twice). */
   replays: string;
+  /** Compacted: what the delivery side learnt about each subscription's endpoint (failure streak, disabled by the gateway). */
+  health: string;
 }
 
 export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): GatewayTopics {
@@ -26,6 +28,7 @@ export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>)
     invalid: `${p}.invalid`,
     ordering: `${p}.ordering`,
     replays: `${p}.replays`,
+    health: `${p}.subscription-health`,
   };
 }
 
@@ -35,8 +38,9 @@ export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>)
  * on exactly these prefixes.
  */
 export interface GatewayGroupPrefixes {
-  /** The subscription registry (both apps). */
+  /** The subscription registry and its health records (both apps). */
   registry: string;
+  health: string;
   /** The ordering ledger (delivery app). */
   ordering: string;
   /** The console digest of results and dead letters (producer app). */
@@ -50,5 +54,5 @@ export interface GatewayGroupPrefixes {
 
 export function gatewayGroupPrefixes(config: Pick<GatewayConfig, 'kafka'>): GatewayGroupPrefixes {
   const p = config.kafka.topicPrefix;
-  return { registry: `${p}.registry`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, cli: `${p}.cli` };
+  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, cli: `${p}.cli` };
 }

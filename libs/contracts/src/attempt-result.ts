@@ -55,5 +55,6 @@ export interface InvalidEvent {
 /**
  * Reasons of a `retry_scheduled` result written for a job held back without an HTTP
  * request (the delivery app's REASONS): not attempts, for the console's success rate.
+ * One such result is written when a job is first held for a reason, not at every hold.
  */
-export const HELD_BACK_REASONS: readonly string[] = ['rate_limited', 'circuit_open', 'endpoint_busy', 'waiting_for_earlier_event'];
+export const HELD_BACK_REASONS: readonly string[] = ['rate_limited', 'circuit_open', 'host_circuit_open', 'endpoint_busy', 'waiting_for_earlier_event'];

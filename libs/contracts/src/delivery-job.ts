@@ -37,6 +37,11 @@ export interface DeliveryJob {
    * and partition; earlier = lower source offset) has its final outcome.
    */
   orderingKey?: string;
+  /**
+   * Why the job is held back without an attempt (`circuit_open`, `endpoint_busy`, ...), once it
+   * has been: a result record says so when it is first held for a reason, not at every hold.
+   */
+  heldFor?: string;
   /** Set on a job replayed from the dead-letter topic: where its dead letter is. */
   replayOf?: { partition: number; offset: string };
   /** When the source event was read by the producer app (ISO). */

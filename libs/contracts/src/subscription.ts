@@ -34,10 +34,19 @@ export interface Subscription {
   headers: Record<string, string>;
   description?: string;
   enabled: boolean;
-  /** Why the gateway disabled it (e.g. the endpoint answered 410 Gone); cleared when re-enabled. */
+  /**
+   * Why the gateway disabled it (the endpoint answered 410 Gone, or failed for too long): from its
+   * health record, cleared when a user re-enables it. (Records written before health records had
+   * their own topic may carry it in the configuration.)
+   */
   disabledReason?: string;
-  /** Since when every attempt has failed (ISO), set by the delivery app; cleared by a delivery. */
+  /** Since when every attempt has failed (ISO): from its health record, cleared by a delivery or a re-enable. */
   failingSince?: string;
+  /**
+   * Configuration: the health epoch. A user's re-enable (`PATCH {enabled: true}`) starts a new
+   * one; a health record of an older epoch no longer applies (absent = 0).
+   */
+  healthEpoch?: number;
   tenant?: string;
   format: BodyFormat;
   retry?: { schedule: number[] };
@@ -47,4 +56,32 @@ export interface Subscription {
   ordering?: 'key';
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * What the delivery side learnt about a subscription's endpoint: the value of its record on the
+ * compacted health topic (keyed by subscription id). Only the delivery app writes it, only the
+ * API writes the configuration; readers merge the two (`withHealth`), so neither overwrites the
+ * other's confirmed write.
+ */
+export interface SubscriptionHealth {
+  /** The configuration's `healthEpoch` this record belongs to. */
+  epoch: number;
+  /** Since when every attempt has failed (ISO). */
+  failingSince?: string;
+  /** Disabled by the gateway: why and when. */
+  disabled?: { reason: string; at: string };
+  updatedAt: string;
+}
+
+/** The subscription as it acts now: its configuration with the health record of its current epoch. */
+export function withHealth(config: Subscription, health: SubscriptionHealth | undefined): Subscription {
+  const current = health !== undefined && health.epoch === (config.healthEpoch ?? 0) ? health : undefined;
+  if (current === undefined) return config.failingSince === undefined ? config : { ...config, failingSince: undefined };
+  return {
+    ...config,
+    enabled: config.enabled && current.disabled === undefined,
+    disabledReason: current.disabled?.reason ?? config.disabledReason,
+    failingSince: current.failingSince,
+  };
 }

@@ -44,7 +44,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
     topic(name, operation, why);
   };
   const retries = t.retry.map((r) => r.topic);
-  const allGateway = [t.subscriptions, t.ordering, t.replays, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
+  const allGateway = [t.subscriptions, t.health, t.ordering, t.replays, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
   const ensured = (names: string[]) => {
     // Each app checks at start-up that every topic it ensures exists and has leaders (Metadata).
     for (const name of names) if (!used.has(name)) topic(name, 'DESCRIBE', 'checked at start-up');
@@ -55,6 +55,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       for (const source of config.source.topics) use(source, 'READ', 'source events');
       use(t.subscriptions, 'READ', 'the subscription registry');
       use(t.subscriptions, 'WRITE', 'the management API writes subscriptions');
+      use(t.health, 'READ', 'subscription health (disabled by the gateway, failing since)');
       use(t.deliveries, 'WRITE', 'delivery jobs (fan-out, DLQ replay, test events)');
       use(t.invalid, 'WRITE', 'unreadable source events');
       use(t.dlq, 'READ', 'DLQ replay' + (config.console.enabled ? ' and the console digest' : ''));
@@ -64,18 +65,19 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       ensured([...allGateway, ...config.source.topics]);
       group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
       ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
+      ownGroups(g.health, 'the registry reads the health records in a group of its own per instance');
       ownGroups(g.replays, 'DLQ replay reads the replay marks');
       ownGroups(g.dlqReplay, 'DLQ replay reads the dead letters');
       if (config.console.enabled) ownGroups(g.console, 'the console digest reads results and dead letters');
-      if (config.source.transactions) {
-        acls.push({
-          resourceType: 'TRANSACTIONAL_ID',
-          patternType: 'PREFIXED',
-          name: `${config.source.groupId}.`,
-          operation: 'WRITE',
-          why: 'exactly-once fan-out: one transactional producer per source partition (<group>.<topic>.<partition>)',
-        });
-      }
+      acls.push({
+        resourceType: 'TRANSACTIONAL_ID',
+        patternType: 'PREFIXED',
+        name: config.source.transactions ? `${config.source.groupId}.` : dlqReplayTransactionPrefix(config),
+        operation: 'WRITE',
+        why: config.source.transactions
+          ? 'exactly-once fan-out: one transactional producer per source partition (<group>.<topic>.<partition>); DLQ replay writes jobs and marks in one transaction (<group>.dlq-replay.<uuid>)'
+          : 'DLQ replay writes jobs and marks in one transaction (<group>.dlq-replay.<uuid>)',
+      });
       break;
     }
     case 'delivery': {
@@ -88,12 +90,14 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.dlq, 'WRITE', 'dead letters');
       use(t.invalid, 'WRITE', 'unreadable delivery jobs');
       use(t.subscriptions, 'READ', 'the subscription registry');
-      use(t.subscriptions, 'WRITE', 'disabling a subscription (410, auto-disable)');
+      use(t.health, 'READ', 'subscription health');
+      use(t.health, 'WRITE', 'subscription health: failure streaks, disabled by the gateway (410, auto-disable)');
       use(t.ordering, 'READ', 'the ordering ledger');
       use(t.ordering, 'WRITE', 'the ordering ledger');
       ensured(allGateway);
       group(config.delivery.groupId, 'READ', 'the delivery consumer group');
       ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
+      ownGroups(g.health, 'the registry reads the health records in a group of its own per instance');
       ownGroups(g.ordering, 'the ordering ledger reads its topic in a group of its own per instance');
       break;
     }
@@ -107,6 +111,11 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
     }
   }
   return acls;
+}
+
+/** Prefix of the DLQ replay's transactional ids (one per producer-app instance). */
+export function dlqReplayTransactionPrefix(config: Pick<GatewayConfig, 'source'>): string {
+  return `${config.source.groupId}.dlq-replay.`;
 }
 
 /** Kafka's own CLI spelling of operations. */

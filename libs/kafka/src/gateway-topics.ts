@@ -13,6 +13,7 @@ export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'deliver
   const compacted = (topic: string): TopicSpec => ({ topic, partitions: 1, replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } });
   return [
     compacted(t.subscriptions),
+    compacted(t.health),
     compacted(t.ordering),
     compacted(t.replays),
     jobs(t.deliveries),

@@ -1,4 +1,5 @@
 export * from './compacted-topic-view.js';
+export * from './compacted-topic-store.js';
 export * from './gateway-topics.js';
 export * from './kafka-batch.server.js';
 export * from './kafka-client.js';
@@ -15,3 +16,4 @@ export * from './kafka-credentials.js';
 export * from './kafka-access-errors.js';
 export * from './oauth-token-provider.js';
 export * from './gateway-acls.js';
+export * from './transactional-writer.js';

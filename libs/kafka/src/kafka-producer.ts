@@ -1,4 +1,4 @@
-import { explainKafkaError } from './kafka-access-errors.js';
+import { explainKafkaError, kafkaErrorType } from './kafka-access-errors.js';
 import kafkajs, { type ICustomPartitioner, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface OutgoingRecord {
@@ -125,7 +125,12 @@ export class KafkaProducer {
       await this.send(batch.flatMap((w) => w.records));
       for (const w of batch) w.resolve();
     } catch (err) {
-      for (const w of batch) w.reject(err);
+      if (!isRecordTooLarge(err) || batch.length === 1) {
+        for (const w of batch) w.reject(err);
+        return;
+      }
+      // One caller's record is over the topic's limit: only that caller learns it, the others are written.
+      await Promise.all(batch.map((w) => this.send(w.records).then(() => w.resolve(), w.reject)));
     }
   }
 
@@ -147,6 +152,12 @@ export class KafkaProducer {
       throw err;
     }
   }
+}
+
+/** The broker refused a record as larger than its topic's max.message.bytes: writing it again cannot help. */
+export function isRecordTooLarge(err: unknown): boolean {
+  const type = kafkaErrorType(err);
+  return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE';
 }
 
 /** Where records can be written: the process's producer, or a transaction (`PartitionTransactions`). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Subscription } from '@app/contracts';
+import { type Subscription, withHealth } from '@app/contracts';
 import { SecretBox } from './secret-box.js';
 import { decodeSubscription, encodeSubscription, type StoredSubscription } from './subscription.codec.js';
 
@@ -32,5 +32,24 @@ describe('subscription codec', () => {
     const { sealedHeaders: _sealed, ...old } = encodeSubscription(sub, box);
     expect(decodeSubscription({ ...old, headers: { A: 'b' } }, box).headers).toEqual({ A: 'b' });
     expect(decodeSubscription(encodeSubscription({ ...sub, headers: {} }, box), box).headers).toEqual({});
+  });
+});
+
+describe('withHealth (configuration + health record, one writer each)', () => {
+
+  const sub: Subscription = { id: 'sub_h', url: 'http://x/', events: ['*'], kind: 'STANDARD', filters: {}, secrets: [], headers: {}, enabled: true, format: 'standard', createdAt: 'c', updatedAt: 'u' };
+
+  it('applies a health record of the current epoch: disabled by the gateway, failing since', () => {
+    const merged = withHealth(sub, { epoch: 0, failingSince: 'f', disabled: { reason: 'gone', at: 'a' }, updatedAt: 'u' });
+    expect(merged).toMatchObject({ enabled: false, disabledReason: 'gone', failingSince: 'f' });
+  });
+
+  it("ignores a record of an older epoch: a user's re-enable voids what the gateway recorded before it", () => {
+    const merged = withHealth({ ...sub, healthEpoch: 1 }, { epoch: 0, failingSince: 'f', disabled: { reason: 'gone', at: 'a' }, updatedAt: 'u' });
+    expect([merged.enabled, merged.disabledReason, merged.failingSince]).toEqual([true, undefined, undefined]);
+  });
+
+  it("keeps a user's own disable whatever the health says", () => {
+    expect(withHealth({ ...sub, enabled: false }, { epoch: 0, updatedAt: 'u' }).enabled).toBe(false);
   });
 });

@@ -1,41 +1,28 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import { Injectable } from '@nestjs/common';
 import type { Subscription } from '@app/contracts';
-import { KafkaProducer } from '@app/kafka';
-import { SecretBox } from './secret-box.js';
-import { encodeSubscription } from './subscription.codec.js';
 import { SubscriptionRegistry } from './subscription-registry.js';
 
 /**
- * Writes subscriptions to the compacted topic and returns once this instance's
- * registry has applied the write, so the caller reads its own writes.
+ * The management API's writes of subscription configurations (secrets sealed by the registry's
+ * codec). Each returns once this instance's registry has applied it, so the caller reads its own
+ * writes. Health (failing since, disabled by the gateway) is the delivery side's record, never
+ * written here.
  */
 @Injectable()
 export class SubscriptionStore {
-  private readonly box: SecretBox;
-  private readonly topic: string;
+  constructor(private readonly registry: SubscriptionRegistry) {}
 
-  constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    private readonly producer: KafkaProducer,
-    private readonly registry: SubscriptionRegistry,
-  ) {
-    this.box = new SecretBox(config.subscriptions.secretsKey);
-    this.topic = gatewayTopics(config).subscriptions;
+  /** The configuration as the API last wrote it (without health): the base of an update. */
+  config(id: string): Subscription | undefined {
+    return this.registry.configs.get(id);
   }
 
   put(subscription: Subscription): Promise<void> {
-    return this.write(subscription.id, encodeSubscription(subscription, this.box));
+    return this.registry.configs.put(subscription.id, subscription);
   }
 
-  /** A tombstone: compaction forgets the subscription. */
+  /** A tombstone: compaction forgets the subscription. Its health record is left to the delivery side. */
   delete(id: string): Promise<void> {
-    return this.write(id, null);
-  }
-
-  private async write(id: string, value: unknown): Promise<void> {
-    const [meta] = await this.producer.send([{ topic: this.topic, key: id, value }]);
-    if (!meta?.baseOffset) throw new Error('the subscription write was not acknowledged');
-    await this.registry.waitFor(meta.partition, BigInt(meta.baseOffset));
+    return this.registry.configs.delete(id);
   }
 }

@@ -11,7 +11,7 @@ interface EndpointState {
 }
 
 /**
- * A circuit breaker per endpoint (origin). After `threshold` consecutive failed
+ * A circuit breaker per key (an endpoint, or a host). After `threshold` consecutive failed
  * attempts it opens for `cooldownMs`: attempts skip the network and wait for the
  * cool-down. Then one probe goes through (half-open); its success closes the
  * breaker, its failure opens it again. Pure: the caller passes the time.
@@ -50,6 +50,24 @@ export class CircuitBreakers {
   cancelProbe(endpoint: string): void {
     const state = this.endpoints.get(endpoint);
     if (state) state.probing = false;
+  }
+
+  /** Open (or half-open with its probe out): attempts are held back. */
+  isOpen(endpoint: string, now: number): boolean {
+    return this.retryAt(endpoint, now) !== undefined;
+  }
+
+  /** When an open breaker lets a probe through; undefined when it is closed or may probe now. */
+  retryAt(endpoint: string, now: number): number | undefined {
+    const state = this.endpoints.get(endpoint);
+    if (state?.openUntil === undefined) return undefined;
+    if (now < state.openUntil) return state.openUntil;
+    return state.probing ? now + Math.min(this.cooldownMs, PROBE_WAIT_MS) : undefined;
+  }
+
+  /** No failure counted: nothing to remember. */
+  isClosed(endpoint: string): boolean {
+    return !this.endpoints.has(endpoint);
   }
 
   /** Endpoints whose breaker is open now (for metrics and logs). */

@@ -1,18 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
 import type { DeliveryJob } from '@app/contracts';
-import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord } from '@app/kafka';
+import { CompactedTopicStore, KAFKA_CLIENT, KafkaProducer, KafkaTopics } from '@app/kafka';
 import { Readiness } from '@app/runtime';
+import { type AttemptOutcome, nextJob } from '../attempt/attempt-outcome.js';
 import { ORDER_INLINE_WAIT_MS, ORDER_RECHECK_MS } from '../delivery-policy.js';
 import { entryRecord, OrderLedger, type OrderEntryRecord, type OrderPlace } from './key-order.js';
 
 /** What the delivery service does for a job once the gate has decided. */
 export interface OrderedSteps {
-  /** Attempts the job; the records say what came of it. */
-  attempt(): Promise<OutgoingRecord[]>;
-  /** The job waits its turn: a result record and a retry-tier record due in `waitMs`. */
-  park(waitMs: number): OutgoingRecord[];
+  /** Attempts the job. */
+  attempt(): Promise<AttemptOutcome>;
+  /** The job waits its turn: held back for `waitMs`. */
+  park(waitMs: number): AttemptOutcome;
 }
 
 /** The job of a chain whose attempt is in flight in this process. */
@@ -53,56 +54,48 @@ interface ChainState {
 export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(KeyOrderGate.name);
   private readonly ledger = new OrderLedger();
-  private readonly view: CompactedTopicView;
-  private readonly topic: string;
-  private readonly retryTopics: Set<string>;
+  private readonly store: CompactedTopicStore<OrderEntryRecord>;
   private readonly chains = new Map<string, ChainState>();
   private ready = false;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    private readonly topics: KafkaTopics,
-    private readonly producer: KafkaProducer,
+    @Inject(GATEWAY_TOPICS) topics: GatewayTopics,
+    private readonly kafkaTopics: KafkaTopics,
+    producer: KafkaProducer,
     readiness: Readiness,
   ) {
     readiness.register('ordering-ledger', () => (this.ready ? undefined : 'the ordering ledger has not caught up yet'));
-    const t = gatewayTopics(config);
-    this.topic = t.ordering;
-    this.retryTopics = new Set(t.retry.map((tier) => tier.topic));
-    this.view = new CompactedTopicView({
+    this.store = new CompactedTopicStore<OrderEntryRecord>({
       kafka,
-      topic: this.topic,
+      topic: topics.ordering,
       groupPrefix: gatewayGroupPrefixes(config).ordering,
-      apply: (message) => {
-        const key = message.key?.toString('utf8');
-        if (!key) return;
-        try {
-          this.ledger.apply(key, message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as OrderEntryRecord));
-        } catch (err) {
-          this.logger.error(`ordering record ${key} at offset ${message.offset} is skipped: ${(err as Error).message}`);
-        }
-      },
       name: 'the ordering ledger',
+      writer: producer,
+      decode: (value) => JSON.parse(value.toString('utf8')) as OrderEntryRecord,
+      // The ledger keeps its own index of the entries.
+      keepValues: false,
+      onChange: (key, record) => this.ledger.apply(key, record ?? null),
     });
   }
 
   async onModuleInit(): Promise<void> {
-    await this.topics.ensure();
-    await this.view.start();
+    await this.kafkaTopics.ensure();
+    await this.store.start();
     this.ready = true;
     this.logger.log(`caught up: ${this.ledger.size} ordered job(s) waiting`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.view.stop();
+    await this.store.stop();
   }
 
   /**
    * Attempts or parks an ordered job. Must be called in the order the jobs were
    * read (it registers the job before its first await).
    */
-  async run(job: DeliveryJob, place: OrderPlace, steps: OrderedSteps): Promise<OutgoingRecord[]> {
+  async run(job: DeliveryJob, place: OrderPlace, steps: OrderedSteps): Promise<AttemptOutcome> {
     let state = this.chains.get(place.chain);
     if (!state) this.chains.set(place.chain, (state = { tail: Promise.resolve(), jobs: 0 }));
     const previous = state.tail;
@@ -111,7 +104,7 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
     state.jobs++;
     try {
       await previous;
-      await this.view.catchUp();
+      await this.store.catchUp();
       for (;;) {
         const ahead = state.attempting;
         if (ahead) {
@@ -138,19 +131,19 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async attempt(job: DeliveryJob, place: OrderPlace, state: ChainState, steps: OrderedSteps, decided: () => void): Promise<OutgoingRecord[]> {
+  private async attempt(job: DeliveryJob, place: OrderPlace, state: ChainState, steps: OrderedSteps, decided: () => void): Promise<AttemptOutcome> {
     let finish!: () => void;
     const inFlight: InFlight = { job, place, done: false, finished: new Promise<void>((resolve) => (finish = resolve)) };
     state.attempting = inFlight;
     decided();
     try {
-      const records = await steps.attempt();
+      const outcome = await steps.attempt();
       inFlight.done = true;
       await inFlight.entryWrite;
-      const next = records.find((r) => this.retryTopics.has(r.topic))?.value as DeliveryJob | undefined;
+      const next = nextJob(outcome)?.job;
       if (next?.dueAt) await this.write(place, entryRecord(job, Date.parse(next.dueAt)));
       else if (this.ledger.has(place.entryKey)) await this.write(place, null);
-      return records;
+      return outcome;
     } finally {
       if (state.attempting === inFlight) state.attempting = undefined;
       finish();
@@ -158,17 +151,15 @@ export class KeyOrderGate implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The job's entry first (read back here), then its retry record: whoever picks it up sees the entry. */
-  private async park(job: DeliveryJob, place: OrderPlace, aheadDueAt: number | undefined, steps: OrderedSteps): Promise<OutgoingRecord[]> {
+  private async park(job: DeliveryJob, place: OrderPlace, aheadDueAt: number | undefined, steps: OrderedSteps): Promise<AttemptOutcome> {
     if (!this.ledger.has(place.entryKey)) await this.write(place, entryRecord(job));
     // Look again just after the job ahead is due, or soon when that is not known (its attempt is in flight).
     const waitMs = aheadDueAt === undefined ? ORDER_RECHECK_MS : Math.max(aheadDueAt - Date.now() + ORDER_INLINE_WAIT_MS / 10, ORDER_RECHECK_MS);
     return steps.park(waitMs);
   }
 
-  private async write(place: OrderPlace, record: OrderEntryRecord | null): Promise<void> {
-    const [meta] = await this.producer.send([{ topic: this.topic, key: place.entryKey, value: record }]);
-    if (!meta?.baseOffset) throw new Error('the ordering record was not acknowledged');
-    await this.view.waitFor(meta.partition, BigInt(meta.baseOffset));
+  private write(place: OrderPlace, record: OrderEntryRecord | null): Promise<void> {
+    return record === null ? this.store.delete(place.entryKey) : this.store.put(place.entryKey, record);
   }
 }
 

@@ -1,22 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
+import type { Kafka } from 'kafkajs';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
 import { type AttemptResult, OUTCOMES, type SubscriptionHealthView } from '@app/contracts';
-import { CompactedTopicView, KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
+import { CompactedTopicStore, KAFKA_CLIENT, KafkaTopics } from '@app/kafka';
 import { ResultsDigest } from './results-digest.js';
 
 /** How long the first read of the results and dlq topics may take (they are not compacted). */
 const LOAD_TIMEOUT_MS = 10 * 60_000;
 
-function parseResult(message: KafkaMessage): AttemptResult | undefined {
-  if (!message.value) return undefined;
-  try {
-    const value = JSON.parse(message.value.toString('utf8')) as Partial<AttemptResult>;
-    const known = typeof value.subscriptionId === 'string' && OUTCOMES.includes(value.outcome!) && typeof value.reason === 'string';
-    return known ? (value as AttemptResult) : undefined;
-  } catch {
-    return undefined;
-  }
+function parseResult(value: Buffer): AttemptResult {
+  const result = JSON.parse(value.toString('utf8')) as Partial<AttemptResult>;
+  const known = typeof result.subscriptionId === 'string' && OUTCOMES.includes(result.outcome!) && typeof result.reason === 'string';
+  if (!known) throw new Error('not an attempt result');
+  return result as AttemptResult;
 }
 
 /**
@@ -30,7 +26,8 @@ function parseResult(message: KafkaMessage): AttemptResult | undefined {
 export class ResultsDigestService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ResultsDigestService.name);
   private readonly digest = new ResultsDigest();
-  private readonly views: CompactedTopicView[];
+  /** The two topics read as streams: nothing is kept but the digest. */
+  private readonly views: CompactedTopicStore<unknown>[];
   private loading?: Promise<void>;
   private loaded = false;
   private stopping = false;
@@ -38,21 +35,20 @@ export class ResultsDigestService implements OnModuleInit, OnApplicationShutdown
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(GATEWAY_TOPICS) t: GatewayTopics,
     private readonly topics: KafkaTopics,
   ) {
-    const t = gatewayTopics(config);
-    const view = (topic: string, name: string, apply: (message: KafkaMessage) => void) =>
-      new CompactedTopicView({ kafka, topic, groupPrefix: gatewayGroupPrefixes(config).console, apply, name, startTimeoutMs: LOAD_TIMEOUT_MS });
+    const stream = <T>(topic: string, name: string, decode: (value: Buffer) => T, onChange: (key: string, value: T | undefined) => void) =>
+      new CompactedTopicStore<T>({ kafka, topic, groupPrefix: gatewayGroupPrefixes(config).console, name, decode, onChange, keepValues: false, startTimeoutMs: LOAD_TIMEOUT_MS });
     this.views = [
-      view(t.results, 'the results digest', (message) => {
-        const result = parseResult(message);
+      stream(t.results, 'the results digest', parseResult, (_key, result) => {
         if (result) this.digest.addResult(result);
       }),
-      view(t.dlq, 'the dead-letter digest', (message) => {
-        const id = message.key?.toString('utf8');
-        if (id && message.value) this.digest.addDeadLetter(id);
-      }),
-    ];
+      // A dead letter counts whatever its value holds.
+      stream(t.dlq, 'the dead-letter digest', () => true, (id, letter) => {
+        if (letter) this.digest.addDeadLetter(id);
+      }) as CompactedTopicStore<unknown>,
+    ] as CompactedTopicStore<unknown>[];
   }
 
   onModuleInit(): void {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayGroupPrefixes, gatewayTopics, type GatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
 import { type DeadLetter, DEFAULT_REPLAY_LIMIT, type DeliveryJob, type ReplayDlqDto, type ReplayDlqView } from '@app/contracts';
-import { CompactedTopicView, KAFKA_CLIENT, KafkaProducer, KafkaTopics, type OutgoingRecord, readTopicRange } from '@app/kafka';
+import { CompactedTopicStore, dlqReplayTransactionPrefix, KAFKA_CLIENT, KafkaTopics, type OutgoingRecord, readTopicRange, TransactionalWriter } from '@app/kafka';
 
 /** The value of a record on the replays topic (key `<dlq partition>/<dlq offset>`). */
 interface ReplayMark {
@@ -18,36 +19,31 @@ const markKey = (partition: number, offset: string) => `${partition}/${offset}`;
  * topic as first attempts (same `webhook-id`, a fresh schedule). Each replayed
  * dead letter is marked on the compacted replays topic, which every instance
  * keeps in memory, so replaying the same records again sends nothing: the jobs
- * are written first, then the marks, and the reply waits until this instance
- * has read the marks back. Replays of one instance run one at a time.
+ * and their marks are written in one transaction (neither exists without the
+ * other), and the reply waits until this instance has read the marks back.
+ * Replays of one instance run one at a time.
  */
 @Injectable()
 export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DlqReplayService.name);
-  private readonly topics: GatewayTopics;
-  private readonly replayed = new Set<string>();
-  private readonly marks: CompactedTopicView;
+  private readonly marks: CompactedTopicStore<ReplayMark>;
+  private readonly writer: TransactionalWriter;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_TOPICS) private readonly topics: GatewayTopics,
     private readonly kafkaTopics: KafkaTopics,
-    private readonly producer: KafkaProducer,
   ) {
-    this.topics = gatewayTopics(config);
-    this.marks = new CompactedTopicView({
+    this.marks = new CompactedTopicStore<ReplayMark>({
       kafka,
-      topic: this.topics.replays,
+      topic: topics.replays,
       groupPrefix: gatewayGroupPrefixes(config).replays,
-      apply: (message) => {
-        const key = message.key?.toString('utf8');
-        if (!key) return;
-        if (message.value === null) this.replayed.delete(key);
-        else this.replayed.add(key);
-      },
       name: 'the DLQ replay marks',
+      decode: (value) => JSON.parse(value.toString('utf8')) as ReplayMark,
     });
+    this.writer = new TransactionalWriter(kafka, `${dlqReplayTransactionPrefix(config)}${randomUUID()}`);
   }
 
   async onModuleInit(): Promise<void> {
@@ -56,7 +52,8 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.marks.stop();
+    await this.running;
+    await Promise.all([this.marks.stop(), this.writer.close()]);
   }
 
   replay(dto: ReplayDlqDto): Promise<ReplayDlqView> {
@@ -85,7 +82,7 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
       if (dto.subscription_id !== undefined && letter.job.subscriptionId !== dto.subscription_id) return;
       if (dto.tenant !== undefined && letter.job.tenant !== dto.tenant) return;
       if ((since !== undefined && at < since) || (until !== undefined && at >= until)) return;
-      if (this.replayed.has(markKey(partition, message.offset))) alreadyReplayed++;
+      if (this.marks.has(markKey(partition, message.offset))) alreadyReplayed++;
       else chosen.push({ partition, offset: message.offset, letter });
     });
     const view = { dry_run: dto.dry_run === true, matched: chosen.length, already_replayed: alreadyReplayed, replayed: 0 };
@@ -97,15 +94,12 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
       const fresh: DeliveryJob = { ...job, attempt: 1, replayOf: { partition, offset } };
       return { topic: this.topics.deliveries, key: job.subscriptionId, value: fresh };
     });
-    await this.producer.send(jobs);
-    const marks: OutgoingRecord[] = chosen.map(({ partition, offset, letter }) => ({
-      topic: this.topics.replays,
-      key: markKey(partition, offset),
-      value: { webhookId: letter.job.webhookId, subscriptionId: letter.job.subscriptionId, replayedAt: now } satisfies ReplayMark,
-    }));
-    await this.producer.send(marks);
+    const marks = chosen.map(({ partition, offset, letter }) =>
+      this.marks.record(markKey(partition, offset), { webhookId: letter.job.webhookId, subscriptionId: letter.job.subscriptionId, replayedAt: now }),
+    );
+    const written = await this.writer.write([...jobs, ...marks]);
     // Read-your-writes: a replay right after this one (here) sees these marks.
-    await this.marks.catchUp();
+    await this.marks.readBack(written);
     this.logger.log(`replayed ${chosen.length} dead letter(s) (${alreadyReplayed} already replayed before)`);
     return { ...view, replayed: chosen.length };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics, type GatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
 import { invalidEvent, KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
 import { GatewayMetrics, Tracing } from '@app/runtime';
@@ -22,17 +22,14 @@ const RECORDS_PER_SEND = 2_000;
 @Injectable()
 export class FanOutService {
   private readonly logger = new Logger(FanOutService.name);
-  private readonly topics: GatewayTopics;
-
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_TOPICS) private readonly topics: GatewayTopics,
     private readonly registry: SubscriptionRegistry,
     private readonly producer: KafkaProducer,
     private readonly metrics: GatewayMetrics,
     private readonly tracing: Tracing,
-  ) {
-    this.topics = gatewayTopics(config);
-  }
+  ) {}
 
   async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer): Promise<void> {
     // Read-your-writes across instances: every subscription written before this batch was read is applied.

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { GATEWAY_CONFIG, type GatewayConfig, gatewayTopics } from '@app/config';
+import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
 import {
   activeSecrets,
   type CreatedSubscriptionView,
@@ -60,9 +60,10 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     headers: dto.headers === undefined ? sub.headers : (dto.headers ?? {}),
     description: keep(dto.description, sub.description),
     enabled: dto.enabled ?? sub.enabled,
-    // Re-enabling clears why the gateway had disabled it, and its failure streak.
+    // Re-enabling clears what the gateway recorded (disabled, failure streak): a new health epoch
+    // makes the delivery side's record of the old one void. Nothing else clears it.
     disabledReason: dto.enabled === true ? undefined : sub.disabledReason,
-    failingSince: dto.enabled === true ? undefined : sub.failingSince,
+    healthEpoch: dto.enabled === true ? (sub.healthEpoch ?? 0) + 1 : sub.healthEpoch,
     tenant: keep(dto.tenant, sub.tenant),
     format: dto.format ?? sub.format,
     retry: dto.retry === undefined ? sub.retry : dto.retry ? { schedule: dto.retry.schedule } : undefined,
@@ -89,11 +90,12 @@ export class SubscriptionsService {
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_TOPICS) topics: GatewayTopics,
     private readonly registry: SubscriptionRegistry,
     private readonly store: SubscriptionStore,
     private readonly producer: KafkaProducer,
   ) {
-    this.deliveriesTopic = gatewayTopics(config).deliveries;
+    this.deliveriesTopic = topics.deliveries;
   }
 
   /** Creates the subscription; the secret is returned here and on rotation, never again. */
@@ -140,12 +142,11 @@ export class SubscriptionsService {
   }
 
   async update(id: string, dto: UpdateSubscriptionDto, caller: Caller = {}): Promise<SubscriptionView> {
-    const current = this.find(id, caller);
+    const current = this.configOf(this.find(id, caller));
     // A tenant token may not move a subscription out of its tenant (null would clear it).
     if (caller.tenant !== undefined && dto.tenant !== undefined) tenantOf(caller, dto.tenant ?? '');
-    const sub = { ...applyFields(current, dto), updatedAt: new Date().toISOString() };
-    await this.store.put(sub);
-    return toView(sub);
+    await this.store.put({ ...applyFields(current, dto), updatedAt: new Date().toISOString() });
+    return toView(this.find(id, caller));
   }
 
   async delete(id: string, caller: Caller = {}): Promise<void> {
@@ -158,7 +159,7 @@ export class SubscriptionsService {
    * for the rotation window, so receivers can switch without losing a webhook.
    */
   async rotateSecret(id: string, dto: RotateSecretDto, caller: Caller = {}): Promise<RotatedSecretView> {
-    const sub = this.find(id, caller);
+    const sub = this.configOf(this.find(id, caller));
     const now = new Date();
     const ttl = dto.old_secret_ttl_seconds ?? this.config.subscriptions.rotationWindowSeconds;
     const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
@@ -187,6 +188,11 @@ export class SubscriptionsService {
     if (!job) throw new Error('no job for the test event');
     await this.producer.send([{ topic: this.deliveriesTopic, key: job.subscriptionId, value: job }]);
     return { webhook_id: job.webhookId, event_id: event.id };
+  }
+
+  /** The configuration behind a subscription the caller may see (what an API write starts from: health is not the API's to write). */
+  private configOf(sub: Subscription): Subscription {
+    return this.store.config(sub.id) ?? sub;
   }
 
   /** The subscription, if the caller may see it: another tenant's is "not found", like a missing one (nothing leaks). */

@@ -1,0 +1,80 @@
+import type { AttemptResult, DeliveryJob } from '@app/contracts';
+import { type AttemptOutcome, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome } from './attempt-outcome.js';
+
+const topics = {
+  results: 'w.results',
+  dlq: 'w.dlq',
+  invalid: 'w.invalid',
+  retry: [
+    { label: '1s', ms: 1_000, topic: 'w.retry.1s' },
+    { label: '5s', ms: 5_000, topic: 'w.retry.5s' },
+  ],
+};
+const job: DeliveryJob = {
+  webhookId: 'msg_1',
+  eventId: 'e1',
+  eventType: 't',
+  subscriptionId: 'sub_1',
+  url: 'http://x/',
+  kind: 'STANDARD',
+  format: 'standard',
+  body: 'x'.repeat(100),
+  attempt: 2,
+  createdAt: '2026-12-02T00:00:00.000Z',
+  source: { topic: 'events', partition: 0, offset: '1' },
+};
+const result = (outcome: AttemptResult['outcome'], reason: string): AttemptResult => ({
+  webhookId: 'msg_1',
+  deliveryId: 'd1',
+  eventId: 'e1',
+  eventType: 't',
+  subscriptionId: 'sub_1',
+  url: 'http://x/',
+  attempt: 2,
+  outcome,
+  reason,
+  durationMs: 5,
+  startedAt: '2026-12-02T00:00:00.000Z',
+  finishedAt: '2026-12-02T00:00:00.005Z',
+});
+
+describe('outcomeRecords', () => {
+  it('writes a delivered or skipped outcome as its result record alone', () => {
+    expect(outcomeRecords({ kind: 'delivered', result: result('delivered', '2xx') }, topics)).toEqual([{ topic: 'w.results', key: 'sub_1', value: result('delivered', '2xx') }]);
+  });
+
+  it('writes a retry as its result and the next job on the tier for its wait, with the hop due header', () => {
+    const next = { ...job, attempt: 3 };
+    const records = outcomeRecords({ kind: 'retry', result: result('retry_scheduled', 'http_500'), next, waitMs: 7_000 }, topics, 1_000);
+    expect(records.map((r) => r.topic)).toEqual(['w.results', 'w.retry.5s']);
+    expect(records[1]).toEqual({ topic: 'w.retry.5s', key: 'sub_1', value: next, headers: { [HOP_DUE_HEADER]: '6000' } });
+  });
+
+  it('writes a job held again for the same reason without a result: one result per hold reason, not per hold', () => {
+    const held: AttemptOutcome = { kind: 'held', reason: 'circuit_open', next: { ...job, heldFor: 'circuit_open' }, waitMs: 500 };
+    expect(outcomeRecords(held, topics, 0).map((r) => r.topic)).toEqual(['w.retry.1s']);
+  });
+
+  it('writes a dead letter as its result and the letter', () => {
+    const r = result('dead_lettered', 'gone');
+    const records = outcomeRecords({ kind: 'dead_letter', result: r, letter: { job, lastResult: r, attemptTimestamps: [], deadLetteredAt: r.finishedAt } }, topics);
+    expect(records.map((x) => x.topic)).toEqual(['w.results', 'w.dlq']);
+  });
+});
+
+describe('tooLargeOutcome', () => {
+  it('dead-letters a job whose next step is over its topic limit, without its body and with the reason', () => {
+    const outcome = tooLargeOutcome({ kind: 'retry', result: result('retry_scheduled', 'http_500'), next: { ...job, attempt: 3 }, waitMs: 1_000 }, 'MESSAGE_TOO_LARGE', 'd2', new Date(0));
+    expect(outcome?.kind).toBe('dead_letter');
+    if (outcome?.kind !== 'dead_letter') return;
+    expect(outcome.letter.job.body).toBe('');
+    expect(outcome.result).toMatchObject({ outcome: 'dead_lettered', reason: 'job_too_large' });
+    expect(outcome.result.error?.message).toContain('100-byte body');
+  });
+
+  it('builds a result for a hold that had none, and leaves outcomes without a job alone', () => {
+    const held = tooLargeOutcome({ kind: 'held', reason: 'not_due', next: job, waitMs: 1_000 }, 'too large', 'd3', new Date(0));
+    expect(held).toMatchObject({ kind: 'dead_letter', result: { deliveryId: 'd3', reason: 'job_too_large', outcome: 'dead_lettered' } });
+    expect(tooLargeOutcome({ kind: 'delivered', result: result('delivered', '2xx') }, 'x', 'd', new Date(0))).toBeUndefined();
+  });
+});

@@ -1,0 +1,99 @@
+import { type Admission, EndpointGate, type Ticket } from './endpoint-gate.js';
+
+const ok = { ok: true, hostReached: true };
+const failed = { ok: false, hostReached: true };
+const refused = { ok: false, hostReached: false };
+const HOST = 'http://shop.example';
+
+function go(admission: Admission | Promise<Admission>): Ticket {
+  if (admission instanceof Promise || !admission.go) throw new Error(`expected a slot at once, got ${JSON.stringify(admission)}`);
+  return admission.ticket;
+}
+
+describe('EndpointGate', () => {
+  it('caps attempts per endpoint, not per host: a full path leaves the other paths of its host alone', () => {
+    const gate = new EndpointGate(2, 10, 1_000, 2_000);
+    go(gate.admit(`${HOST}/slow`, HOST, 0));
+    go(gate.admit(`${HOST}/slow`, HOST, 0));
+    expect(gate.admit(`${HOST}/slow`, HOST, 0)).toBeInstanceOf(Promise);
+    expect(gate.admit(`${HOST}/fast`, HOST, 0)).toMatchObject({ go: true });
+    expect(gate.inFlight(`${HOST}/slow`)).toBe(2);
+    expect(gate.queued(`${HOST}/slow`)).toBe(1);
+  });
+
+  it('queues a busy endpoint in memory and hands each freed slot to the next job in arrival order', async () => {
+    const gate = new EndpointGate(1, 10, 1_000, 2_000);
+    gate.finish(go(gate.admit('e', HOST, 0)), ok, 5);
+    const first = go(gate.admit('e', HOST, 5));
+    const second = gate.admit('e', HOST, 0) as Promise<Admission>;
+    const third = gate.admit('e', HOST, 0) as Promise<Admission>;
+    const order: string[] = [];
+    void second.then(() => order.push('second'));
+    void third.then(() => order.push('third'));
+    gate.finish(first, ok, 10);
+    const granted = await second;
+    expect(granted).toMatchObject({ go: true });
+    gate.finish((granted as { ticket: Ticket }).ticket, ok, 20);
+    await third;
+    expect(order).toEqual(['second', 'third']);
+  });
+
+  it('holds a job back when the queue ahead of it would take too long: a slow endpoint keeps a bounded share', () => {
+    const gate = new EndpointGate(2, 10, 1_000, 2_000);
+    // Attempts take 1 s: with two slots, each job queued ahead adds 0.5 s of wait.
+    gate.finish(go(gate.admit('slow', HOST, 0)), ok, 1_000);
+    go(gate.admit('slow', HOST, 1_000));
+    go(gate.admit('slow', HOST, 1_000));
+    const queued = [1, 2, 3, 4].map(() => gate.admit('slow', HOST, 1_000));
+    expect(queued.every((q) => q instanceof Promise)).toBe(true);
+    expect(gate.admit('slow', HOST, 1_000)).toEqual({ go: false, reason: 'endpoint_busy', waitMs: 2_500 });
+    expect(gate.admit('other', HOST, 1_000)).toMatchObject({ go: true });
+  });
+
+  it('queues at most `cap` jobs for an endpoint that has not finished an attempt yet, and counts a hanging attempt by its age', () => {
+    const gate = new EndpointGate(2, 10, 1_000, 2_000);
+    go(gate.admit('hang', HOST, 0));
+    go(gate.admit('hang', HOST, 0));
+    expect(gate.admit('hang', HOST, 0)).toBeInstanceOf(Promise);
+    expect(gate.admit('hang', HOST, 0)).toBeInstanceOf(Promise);
+    expect(gate.admit('hang', HOST, 0)).toMatchObject({ go: false, reason: 'endpoint_busy' });
+    const late = new EndpointGate(2, 10, 1_000, 2_000);
+    go(late.admit('hang', HOST, 0));
+    go(late.admit('hang', HOST, 0));
+    // Ten seconds without an answer: one more queued job would wait at least 5 s.
+    expect(late.admit('hang', HOST, 10_000)).toMatchObject({ go: false, reason: 'endpoint_busy' });
+  });
+
+  it('opens the breaker of a failing path only; its queued jobs are held back when it opens', async () => {
+    const gate = new EndpointGate(1, 2, 1_000, 60_000);
+    const a = go(gate.admit(`${HOST}/fail`, HOST, 0));
+    gate.finish(a, failed, 10);
+    const b = go(gate.admit(`${HOST}/fail`, HOST, 10));
+    const waiting = gate.admit(`${HOST}/fail`, HOST, 10) as Promise<Admission>;
+    gate.finish(b, failed, 20);
+    expect(await waiting).toEqual({ go: false, reason: 'circuit_open', waitMs: 1_000 });
+    expect(gate.admit(`${HOST}/fail`, HOST, 30)).toEqual({ go: false, reason: 'circuit_open', waitMs: 990 });
+    expect(gate.admit(`${HOST}/ok`, HOST, 30)).toMatchObject({ go: true });
+  });
+
+  it('holds a host back as a whole when it cannot be reached, whichever path', () => {
+    const gate = new EndpointGate(10, 2, 1_000, 2_000);
+    gate.finish(go(gate.admit(`${HOST}/a`, HOST, 0)), refused, 0);
+    gate.finish(go(gate.admit(`${HOST}/b`, HOST, 0)), refused, 0);
+    expect(gate.admit(`${HOST}/c`, HOST, 10)).toEqual({ go: false, reason: 'host_circuit_open', waitMs: 990 });
+    expect(gate.admit('http://elsewhere.example/a', 'http://elsewhere.example', 10)).toMatchObject({ go: true });
+    // After the cool-down one probe goes through; its success closes the host's breaker.
+    const probe = go(gate.admit(`${HOST}/c`, HOST, 1_000));
+    expect(probe.probe).toBe(true);
+    expect(gate.admit(`${HOST}/d`, HOST, 1_001)).toMatchObject({ go: false, reason: 'host_circuit_open' });
+    gate.finish(probe, ok, 1_002);
+    expect(gate.admit(`${HOST}/d`, HOST, 1_003)).toMatchObject({ go: true });
+  });
+
+  it('does not count a failed answer against the host: a reachable host with a failing path stays open for the others', () => {
+    const gate = new EndpointGate(10, 1, 1_000, 2_000);
+    gate.finish(go(gate.admit(`${HOST}/fail`, HOST, 0)), failed, 0);
+    expect(gate.admit(`${HOST}/fail`, HOST, 1)).toMatchObject({ go: false, reason: 'circuit_open' });
+    expect(gate.admit(`${HOST}/ok`, HOST, 1)).toMatchObject({ go: true });
+  });
+});
