@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { type Admission, EndpointGate, type Ticket } from './endpoint-gate.js';
 
 const ok = { ok: true, hostReached: true };
@@ -50,18 +51,23 @@ describe('EndpointGate', () => {
     expect(gate.admit('other', HOST, 1_000)).toMatchObject({ go: true });
   });
 
-  it('queues at most `cap` jobs for an endpoint that has not finished an attempt yet, and counts a hanging attempt by its age', () => {
-    const gate = new EndpointGate(2, 10, 1_000, 2_000);
-    go(gate.admit('hang', HOST, 0));
-    go(gate.admit('hang', HOST, 0));
-    expect(gate.admit('hang', HOST, 0)).toBeInstanceOf(Promise);
-    expect(gate.admit('hang', HOST, 0)).toBeInstanceOf(Promise);
-    expect(gate.admit('hang', HOST, 0)).toMatchObject({ go: false, reason: 'endpoint_busy' });
-    const late = new EndpointGate(2, 10, 1_000, 2_000);
-    go(late.admit('hang', HOST, 0));
-    go(late.admit('hang', HOST, 0));
-    // Ten seconds without an answer: one more queued job would wait at least 5 s.
-    expect(late.admit('hang', HOST, 10_000)).toMatchObject({ go: false, reason: 'endpoint_busy' });
+  it('counts a hanging attempt by its age, and a queued job gives up after the longest wait', async () => {
+    jest.useFakeTimers();
+    try {
+      const gate = new EndpointGate(2, 10, 1_000, 2_000);
+      go(gate.admit('hang', HOST, 0));
+      go(gate.admit('hang', HOST, 0));
+      // No attempt has ended yet: no estimate, so jobs queue; each gives up after 2 s.
+      const queued = gate.admit('hang', HOST, 0) as Promise<Admission>;
+      expect(queued).toBeInstanceOf(Promise);
+      jest.advanceTimersByTime(2_000);
+      await expect(queued).resolves.toMatchObject({ go: false, reason: 'endpoint_busy' });
+      expect(gate.queued('hang')).toBe(0);
+      // Ten seconds without an answer: one more queued job would wait at least 5 s, so it is held at once.
+      expect(gate.admit('hang', HOST, 10_000)).toMatchObject({ go: false, reason: 'endpoint_busy' });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('opens the breaker of a failing path only; its queued jobs are held back when it opens', async () => {

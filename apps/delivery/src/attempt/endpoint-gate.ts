@@ -23,6 +23,8 @@ export interface AttemptReport {
 interface Waiter {
   resolve: (admission: Admission) => void;
   probe: boolean;
+  /** Gives up after maxQueueWaitMs: the endpoint turned out slower than estimated (or had no estimate yet). */
+  timer: NodeJS.Timeout;
 }
 
 interface EndpointLoad {
@@ -52,9 +54,10 @@ const AVERAGE_WEIGHT = 0.2;
  *   in that endpoint's queue in memory (it keeps its place in the process's in-flight budget, so
  *   memory stays bounded and partitions pause when the budget is spent) unless the queue ahead of
  *   it would take longer than `maxQueueWaitMs` to drain, estimated from the endpoint's recent
- *   attempt durations and its oldest attempt in flight; an endpoint with no finished attempt yet
- *   queues at most `cap`. So a fast, busy endpoint keeps its jobs here, and a slow or hanging one
- *   holds a bounded share of the budget: the rest of its jobs are held back on a retry tier.
+ *   attempt durations and its oldest attempt in flight, and a queued job gives up after that long
+ *   (the endpoint turned out slower, or had no estimate yet). So a fast, busy endpoint keeps its
+ *   jobs here, and a slow or hanging one holds a bounded share of the budget for a bounded time:
+ *   the rest of its jobs are held back on a retry tier.
  * - When an endpoint's (or its host's) breaker opens, the jobs queued for it are held back too.
  *
  * The per-origin connection pool underneath (DELIVERY_CONNECTIONS_PER_ORIGIN) is undici's.
@@ -87,11 +90,23 @@ export class EndpointGate {
     const load = this.load(endpoint, origin);
     if (load.inFlight < this.cap) return { go: true, ticket: this.start(load, endpoint, now, probe) };
     const drainMs = this.drainEstimate(load, now);
-    if (drainMs > this.maxQueueWaitMs || (load.averageMs === undefined && load.queue.length >= this.cap)) {
+    if (drainMs > this.maxQueueWaitMs) {
       this.cancelProbes(endpoint, origin, host.probe, breaker.probe);
       return { go: false, reason: REASONS.endpointBusy, waitMs: Math.max(drainMs, 1) };
     }
-    return new Promise<Admission>((resolve) => load.queue.push({ resolve, probe }));
+    return new Promise<Admission>((resolve) => {
+      const waiter: Waiter = {
+        resolve,
+        probe,
+        timer: setTimeout(() => {
+          const at = load.queue.indexOf(waiter);
+          if (at >= 0) load.queue.splice(at, 1);
+          this.cancelProbes(endpoint, origin, host.probe, breaker.probe);
+          resolve({ go: false, reason: REASONS.endpointBusy, waitMs: Math.max(this.drainEstimate(load, Date.now()), 1) });
+        }, this.maxQueueWaitMs),
+      };
+      load.queue.push(waiter);
+    });
   }
 
   /** The attempt ended: breakers and the estimate learn from it, and its slot passes to the next job queued for the endpoint. */
@@ -107,7 +122,10 @@ export class EndpointGate {
     load.inFlight--;
     if (!this.breakers.isOpen(endpoint, now) && !this.hosts.isOpen(origin, now)) {
       const next = load.queue.shift();
-      if (next) next.resolve({ go: true, ticket: this.start(load, endpoint, now, next.probe) });
+      if (next) {
+        clearTimeout(next.timer);
+        next.resolve({ go: true, ticket: this.start(load, endpoint, now, next.probe) });
+      }
     } else {
       this.holdQueued(endpoint, load, now);
     }
@@ -158,7 +176,10 @@ export class EndpointGate {
       hostRetryAt !== undefined
         ? { go: false, reason: REASONS.hostCircuitOpen, waitMs: hostRetryAt - now }
         : { go: false, reason: REASONS.circuitOpen, waitMs: Math.max(1, (this.breakers.retryAt(endpoint, now) ?? now) - now) };
-    for (const w of load.queue.splice(0)) w.resolve(held);
+    for (const w of load.queue.splice(0)) {
+      clearTimeout(w.timer);
+      w.resolve(held);
+    }
   }
 
   private cancelProbes(endpoint: string, origin: string, hostProbe: boolean, endpointProbe: boolean): void {
