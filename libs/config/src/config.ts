@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigValueError, type GatewayConfig, type KafkaSecurityConfig, SETTINGS, type Setting } from './config.schema.js';
+import { ConfigValueError } from './config.parsers.js';
+import { type GatewayConfig, type KafkaSecurityConfig, SETTINGS, type Setting } from './config.schema.js';
 
 type Settings = typeof SETTINGS;
 type Values = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
