@@ -182,3 +182,6 @@ export const negated =
   (parse: Parser<boolean>): Parser<boolean> =>
   (raw) =>
     !parse(raw);
+
+/** A header name: not empty, lower-cased (Kafka and HTTP header names are compared lower-case). */
+export const headerName: Parser<string> = (raw) => str(raw).toLowerCase();

@@ -31,6 +31,13 @@ describe('loadConfig', () => {
     expect(message).not.toContain('not-a-key-but-secret');
   });
 
+  it('declares each setting once: one variable, one place in the config, no place inside another', () => {
+    const paths = SETTINGS.map((s) => s.path);
+    expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
+    expect(new Set(paths).size).toBe(SETTINGS.length);
+    expect(paths.filter((p) => paths.some((q) => q.startsWith(`${p}.`)))).toEqual([]);
+  });
+
   it('is documented: the README lists every setting', () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     for (const setting of Object.values(SETTINGS)) expect(readme).toContain(`\`${setting.env}\``);
