@@ -4,8 +4,9 @@
  */
 
 import { isDeepStrictEqual } from 'node:util';
-import { type ParsedConfig, type Setting, type SettingPrefix, SETTINGS, usesSasl, usesTls } from './config.schema.js';
-import { isUnder, valueAt } from './config.tree.js';
+import { type ParsedConfig, type Setting, type SettingPath, type SettingPrefix, SETTINGS, usesSasl, usesTls } from './config.schema.js';
+import { isUnder, type Leaves, valueAt } from './config.tree.js';
+import { gatewayTopics } from './topics.js';
 
 export interface ConfigCheck {
   /** The settings it reads (paths, or prefixes of paths): it runs only when each of them was read. */
@@ -54,5 +55,57 @@ const kafkaSecurity: ConfigCheck = {
   },
 };
 
+type NumberPath = Extract<Leaves<(typeof SETTINGS)[number]>, { value: number }>['path'];
+
+/** `ENV=value` of the setting at `path`. */
+const shown = (config: ParsedConfig, path: SettingPath): string => `${SETTINGS.find((s) => s.path === path)!.env}=${String(valueAt(config, path))}`;
+
+/** Two numbers that must stand in a relation (`holds`), else one problem naming both, and why. */
+function compare(a: NumberPath, relation: string, b: NumberPath, holds: (a: number, b: number) => boolean, why: string): ConfigCheck {
+  return {
+    reads: [a, b],
+    problems: (config) => (holds(valueAt(config, a) as number, valueAt(config, b) as number) ? [] : [`${shown(config, a)} ${relation} ${shown(config, b)}: ${why}`]),
+  };
+}
+
+/** The two apps' consumer groups: one group for both would hand each app the other's partitions. */
+const distinctGroups: ConfigCheck = {
+  reads: ['source.groupId', 'delivery.groupId'],
+  problems: (config) =>
+    config.source.groupId !== config.delivery.groupId
+      ? []
+      : [`${shown(config, 'source.groupId')} and ${shown(config, 'delivery.groupId')} must differ: the producer and delivery apps would share one consumer group and be handed each other's partitions`],
+};
+
+/** A source topic that is one of the gateway's own topics would be read back as events. */
+const sourceNotOwnTopic: ConfigCheck = {
+  reads: ['source.topics', 'kafka.topicPrefix', 'delivery.retryTiers'],
+  problems(config) {
+    const own = new Set(Object.values(gatewayTopics(config)).flatMap((t: string | { topic: string }[]) => (typeof t === 'string' ? [t] : t.map((r) => r.topic))));
+    return config.source.topics
+      .filter((topic) => own.has(topic))
+      .map((topic) => `SOURCE_TOPICS names ${topic}, one of the gateway's own topics (${shown(config, 'kafka.topicPrefix')}): its records would be read as events and fanned out again`);
+  },
+};
+
 /** Every check, in the order their problems are listed. */
-export const CHECKS: readonly ConfigCheck[] = [kafkaSecurity];
+export const CHECKS: readonly ConfigCheck[] = [
+  kafkaSecurity,
+  compare('delivery.connectTimeoutMs', 'must be below', 'delivery.timeoutMs', (a, b) => a < b, "the connect timeout is part of an attempt's total time, so it would never fire"),
+  compare(
+    'delivery.maxInFlightPerEndpoint',
+    'must not exceed',
+    'delivery.maxInFlight',
+    (a, b) => a <= b,
+    'an endpoint cannot have more attempts in flight than the whole process, so one slow endpoint could take every slot',
+  ),
+  compare(
+    'delivery.connectionsPerOrigin',
+    'must not be below',
+    'delivery.maxInFlightPerEndpoint',
+    (a, b) => a >= b,
+    "an attempt without a connection waits inside the HTTP client with its timeout running, and fails as the endpoint's timeout (raise the connections or lower the attempts in flight per endpoint)",
+  ),
+  distinctGroups,
+  sourceNotOwnTopic,
+];
