@@ -7,7 +7,7 @@ import { GatewayRig } from './support/rig.js';
  * 127.0.0.1: event → match → job → attempt → result.
  */
 describe('walking skeleton: Kafka event to signed webhook', () => {
-  const rig = new GatewayRig('skeleton', { DELIVERY_TIMEOUT_MS: '1500' }, { read: ['results', 'invalid', 'dlq'] });
+  const rig = new GatewayRig('skeleton', { DELIVERY_TIMEOUT_MS: '1500', DELIVERY_CONNECT_TIMEOUT_MS: '1000' }, { read: ['results', 'invalid', 'dlq'] });
   const { gateway, receiver, publisher, source } = rig;
   const results = rig.reader('results');
   const invalid = rig.reader('invalid');

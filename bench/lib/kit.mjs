@@ -381,7 +381,7 @@ export async function topicSize(admin, topic) {
  * gateway setting (SETTINGS of <root>/dist/libs/config) but the Kafka connection settings
  * (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_*, KAFKA_SASL_*, KAFKA_OAUTH_*: the apps connect as the
  * harness's own clients do, see gatewayKafka), then these values, then `extra` (timeoutMs
- * undefined: the gateway's default DELIVERY_TIMEOUT_MS).
+ * undefined: the gateway's default DELIVERY_TIMEOUT_MS; 2 s or less: DELIVERY_CONNECT_TIMEOUT_MS half of it).
  */
 export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, sourceTopic, ports, token, secretsKey, timeoutMs, extra = {} }) {
   return {
@@ -403,6 +403,8 @@ export async function gatewayEnv({ root, brokers, clientId, prefix, partitions, 
     SECRETS_KEY: secretsKey,
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
     ...(timeoutMs !== undefined && { DELIVERY_TIMEOUT_MS: String(timeoutMs) }),
+    // The connect timeout must be below the attempt's: the gateway's default (2 s), or half a shorter attempt timeout.
+    ...(timeoutMs !== undefined && timeoutMs <= 2000 && { DELIVERY_CONNECT_TIMEOUT_MS: String(Math.max(100, Math.floor(timeoutMs / 2))) }),
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'text',
     ...extra,

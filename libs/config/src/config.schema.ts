@@ -1,11 +1,37 @@
 /**
- * Every setting of the gateway, with its environment variable, default and parser.
- * `loadConfig` reads them once at boot and fails with every bad key listed.
- * The README's configuration table is this file in prose: keep them together.
+ * Every setting of the gateway, declared once: its environment variable, default, parser,
+ * place in the typed config and description. `loadConfig` reads them once at boot and fails
+ * with every bad key listed. The README's configuration table is this file in prose: keep them together.
  */
 
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { BODY_FORMATS, type BodyFormat } from '@app/contracts';
+import {
+  bool,
+  brokers,
+  dottedPath,
+  dottedPaths,
+  duration,
+  durations,
+  headerName,
+  httpUrl,
+  int,
+  key32,
+  keyValues,
+  list,
+  negated,
+  nonEmptyList,
+  oneOf,
+  optionalHttpUrl,
+  optionalReadableFile,
+  optionalStr,
+  optionalUpperOneOf,
+  optionalWebhookSecret,
+  type Parser,
+  str,
+  tenantTokens,
+  upperOneOf,
+} from './config.parsers.js';
+import { type Leaves, type PathPrefix, type Replace, type Tree } from './config.tree.js';
 
 export type StartPolicy = 'earliest' | 'latest';
 
@@ -15,29 +41,135 @@ export type KafkaSecurityProtocol = (typeof KAFKA_SECURITY_PROTOCOLS)[number];
 export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
-/** TLS towards the brokers (KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL). Files are paths, checked readable at boot. */
-export interface KafkaTlsConfig {
-  /** PEM bundle of the CAs that may sign the brokers' certificates; the system's CAs when absent. */
-  caFile?: string;
-  /** Mutual TLS: the client certificate chain and its key (PEM), with the key's passphrase if it is encrypted. */
-  certFile?: string;
-  keyFile?: string;
-  keyPassword?: string;
-  /** The name checked against the brokers' certificates instead of the host in KAFKA_BROKERS. */
-  servername?: string;
-  /** false only with KAFKA_SSL_INSECURE_SKIP_VERIFY=true: any certificate is accepted (logged loudly at start). */
-  verify: boolean;
+/** One setting: one row of the table below. */
+export interface Setting<T = unknown, P extends string = string> {
+  /** Its place in GatewayConfig, dotted: `delivery.timeoutMs`. */
+  path: P;
+  env: string;
+  /** Absent: the setting is required. */
+  default?: string;
+  /** Shown in messages and the README. */
+  description: string;
+  parse: Parser<T>;
+  /** Never shown in messages; may also come from the file named by `<env>_FILE`. */
+  secret?: boolean;
 }
 
+/**
+ * Every setting, in README order: its environment variable, its default (none: required),
+ * its parser, and its place in GatewayConfig (`path`). The config's type and the object
+ * `loadConfig` returns follow from this table, then from the derived steps below.
+ */
+export const SETTINGS = [
+  { path: 'kafka.brokers', env: 'KAFKA_BROKERS', default: '127.0.0.1:9092', description: 'Kafka bootstrap servers, comma-separated host:port', parse: brokers },
+  { path: 'kafka.clientId', env: 'KAFKA_CLIENT_ID', default: 'webhook-gateway', description: 'Kafka client id prefix', parse: str },
+  { path: 'kafka.topicPrefix', env: 'TOPIC_PREFIX', default: 'webhooks', description: 'Prefix of the gateway topics (<prefix>.deliveries, <prefix>.results, ...)', parse: str },
+  { path: 'kafka.partitions', env: 'TOPIC_PARTITIONS', default: '6', description: 'Partitions of gateway topics created at start-up when missing', parse: int(1, 10_000) },
+  { path: 'kafka.replicationFactor', env: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of created topics (-1 = broker default)', parse: int(-1, 32) },
+  {
+    path: 'kafka.security.protocol',
+    env: 'KAFKA_SECURITY_PROTOCOL',
+    default: 'PLAINTEXT',
+    description: 'How the clients talk to the brokers, as Kafka\'s security.protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS)',
+    parse: upperOneOf(...KAFKA_SECURITY_PROTOCOLS),
+  },
+  { path: 'kafka.security.tls.caFile', env: 'KAFKA_SSL_CA_FILE', default: '', description: 'PEM file of the CA certificates that sign the brokers\' certificates (default: the system\'s CAs)', parse: optionalReadableFile },
+  { path: 'kafka.security.tls.certFile', env: 'KAFKA_SSL_CERT_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate (chain)', parse: optionalReadableFile },
+  { path: 'kafka.security.tls.keyFile', env: 'KAFKA_SSL_KEY_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate\'s private key', parse: optionalReadableFile },
+  { path: 'kafka.security.tls.keyPassword', env: 'KAFKA_SSL_KEY_PASSWORD', default: '', description: 'Passphrase of an encrypted KAFKA_SSL_KEY_FILE', parse: optionalStr, secret: true },
+  { path: 'kafka.security.tls.servername', env: 'KAFKA_SSL_SERVERNAME', default: '', description: 'Name checked against the brokers\' certificates instead of the host in KAFKA_BROKERS (TLS SNI too)', parse: optionalStr },
+  {
+    path: 'kafka.security.tls.verify',
+    env: 'KAFKA_SSL_INSECURE_SKIP_VERIFY',
+    default: 'false',
+    description: 'true accepts any broker certificate (no verification; logged as a warning at every start). For tests only',
+    parse: negated(bool),
+  },
+  { path: 'kafka.security.sasl.mechanism', env: 'KAFKA_SASL_MECHANISM', default: '', description: 'SASL mechanism with SASL_SSL / SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER', parse: optionalUpperOneOf(...KAFKA_SASL_MECHANISMS) },
+  { path: 'kafka.security.sasl.username', env: 'KAFKA_SASL_USERNAME', default: '', description: 'PLAIN and SCRAM: the user name (Confluent Cloud: the API key)', parse: optionalStr },
+  { path: 'kafka.security.sasl.password', env: 'KAFKA_SASL_PASSWORD', default: '', description: 'PLAIN and SCRAM: the password (Confluent Cloud: the API secret)', parse: optionalStr, secret: true },
+  { path: 'kafka.security.sasl.oauth.tokenUrl', env: 'KAFKA_OAUTH_TOKEN_URL', default: '', description: 'OAUTHBEARER: the OIDC token endpoint (client-credentials grant)', parse: optionalHttpUrl },
+  { path: 'kafka.security.sasl.oauth.clientId', env: 'KAFKA_OAUTH_CLIENT_ID', default: '', description: 'OAUTHBEARER: the OIDC client id', parse: optionalStr },
+  { path: 'kafka.security.sasl.oauth.clientSecret', env: 'KAFKA_OAUTH_CLIENT_SECRET', default: '', description: 'OAUTHBEARER: the OIDC client secret', parse: optionalStr, secret: true },
+  { path: 'kafka.security.sasl.oauth.scope', env: 'KAFKA_OAUTH_SCOPE', default: '', description: 'OAUTHBEARER: the scope requested with the token, if the provider needs one', parse: optionalStr },
+  {
+    path: 'kafka.security.sasl.oauth.extensions',
+    env: 'KAFKA_OAUTH_EXTENSIONS',
+    default: '',
+    description: 'OAUTHBEARER: SASL extensions sent with the token, key=value pairs (Confluent Cloud: logicalCluster=lkc-…,identityPoolId=pool-…)',
+    parse: keyValues,
+  },
+  { path: 'kafka.sessionTimeoutMs', env: 'KAFKA_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer group session timeout: how long a crashed instance\'s partitions wait before another instance takes them', parse: int(6_000, 300_000) },
+  { path: 'source.topics', env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
+  { path: 'source.groupId', env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
+  { path: 'source.start', env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
+  { path: 'source.transactions', env: 'SOURCE_TRANSACTIONS', default: 'true', description: 'Write each source batch\'s delivery jobs and its offsets in one Kafka transaction (exactly-once fan-out); false = at least once, without transactions', parse: bool },
+  { path: 'source.concurrency', env: 'SOURCE_CONCURRENCY', default: '8', description: 'Source partitions one producer instance fans out at once, each in a transaction of its own (1 = one after another)', parse: int(1, 256) },
+  { path: 'source.maxEventBytes', env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
+  { path: 'source.paths.id', env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
+  { path: 'source.paths.type', env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },
+  { path: 'source.paths.data', env: 'EVENT_DATA_PATH', default: 'data', description: 'Plain-JSON events: path of the event data', parse: dottedPath },
+  { path: 'source.paths.subject', env: 'EVENT_SUBJECT_PATH', default: 'subject', description: 'Plain-JSON events: path of the subject', parse: dottedPath },
+  { path: 'source.paths.time', env: 'EVENT_TIME_PATH', default: 'time', description: 'Plain-JSON events: path of the occurrence time (RFC 3339)', parse: dottedPath },
+  { path: 'source.tenantPath', env: 'EVENT_TENANT_PATH', default: 'tenant', description: 'Path into the normalised event naming its tenant (default: the tenant field or CloudEvents extension)', parse: dottedPath },
+  { path: 'callbacks.urlPaths', env: 'CALLBACK_URL_PATHS', default: 'data.webhook_url,data.webhooks.complete', description: 'Paths into the normalised event that may carry a per-event callback URL (Edgegap, Deep Image)', parse: dottedPaths },
+  { path: 'callbacks.urlHeader', env: 'CALLBACK_URL_HEADER', default: 'webhook-url', description: 'Kafka header that may carry a per-event callback URL', parse: headerName },
+  { path: 'callbacks.secret', env: 'CALLBACK_SECRET', default: '', description: 'whsec_ secret signing per-event callbacks; callbacks are off when empty', parse: optionalWebhookSecret, secret: true },
+  { path: 'callbacks.format', env: 'CALLBACK_FORMAT', default: 'raw', description: 'Body format of per-event callbacks: standard, raw or cloudevents', parse: oneOf<BodyFormat>(...BODY_FORMATS) },
+  { path: 'api.host', env: 'API_HOST', default: '0.0.0.0', description: 'Address the management API listens on', parse: str },
+  { path: 'api.port', env: 'API_PORT', default: '3000', description: 'Port of the management API (producer app)', parse: int(0, 65535) },
+  {
+    path: 'api.tenantTokens',
+    env: 'API_TENANT_TOKENS',
+    default: '',
+    description: 'Tenant-scoped bearer tokens, comma-separated <tenant>:<token> pairs: such a token sees and changes only its tenant\'s subscriptions and dead letters',
+    parse: tenantTokens,
+    secret: true,
+  },
+  { path: 'api.tokens', env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
+  { path: 'subscriptions.secretsKey', env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
+  { path: 'subscriptions.rotationWindowSeconds', env: 'SECRET_ROTATION_WINDOW_SECONDS', default: '86400', description: 'How long the old secret keeps signing after a rotation', parse: int(0, 30 * 86400) },
+  { path: 'delivery.groupId', env: 'DELIVERY_GROUP_ID', default: 'webhooks-delivery', description: 'Consumer group of the delivery app', parse: str },
+  { path: 'delivery.host', env: 'DELIVERY_HOST', default: '0.0.0.0', description: 'Address the delivery app health endpoint listens on', parse: str },
+  { path: 'delivery.port', env: 'DELIVERY_PORT', default: '3001', description: 'Port of the delivery app health endpoint', parse: int(0, 65535) },
+  { path: 'delivery.connectTimeoutMs', env: 'DELIVERY_CONNECT_TIMEOUT_MS', default: '2000', description: 'TCP/TLS connect timeout per attempt (below DELIVERY_TIMEOUT_MS)', parse: int(100, 60_000) },
+  { path: 'delivery.timeoutMs', env: 'DELIVERY_TIMEOUT_MS', default: '10000', description: 'Total timeout per attempt (a subscription may set its own up to 30 s)', parse: int(100, 30_000) },
+  { path: 'delivery.maxInFlight', env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process; partitions wait when it is reached', parse: int(1, 100_000) },
+  { path: 'delivery.maxInFlightPerEndpoint', env: 'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT', default: '64', description: 'Attempts in flight per target origin (at most DELIVERY_MAX_IN_FLIGHT); more are moved aside to a retry tier', parse: int(1, 100_000) },
+  { path: 'delivery.breakerThreshold', env: 'DELIVERY_BREAKER_THRESHOLD', default: '10', description: 'Consecutive failed attempts that open an endpoint circuit breaker', parse: int(1, 1_000_000) },
+  { path: 'delivery.breakerCooldownMs', env: 'DELIVERY_BREAKER_COOLDOWN_MS', default: '30000', description: 'How long an open breaker holds attempts back before one probe goes through', parse: int(100, 86_400_000) },
+  { path: 'delivery.autoDisableAfterMs', env: 'DELIVERY_AUTO_DISABLE_AFTER', default: '5d', description: 'Disable a subscription whose attempts have failed continuously this long (0 = never)', parse: duration },
+  { path: 'delivery.maxBodyBytes', env: 'DELIVERY_MAX_BODY_BYTES', default: '2097152', description: 'Largest webhook request body; a larger job is dead-lettered', parse: int(1024, 100 * 1024 * 1024) },
+  { path: 'delivery.retryTiers', env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
+  { path: 'delivery.connectionsPerOrigin', env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '64', description: 'Keep-alive connections per target origin (at least DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT, so every attempt in flight has one)', parse: int(1, 10_000) },
+  { path: 'delivery.responseBodyBytes', env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
+  { path: 'delivery.targetAllowlist', env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
+  { path: 'delivery.requireHttps', env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
+  { path: 'console.enabled', env: 'CONSOLE_ENABLED', default: 'true', description: 'Serve the delivery console at /console and its API (/v1/console/..., /v1/subscriptions/:id/attempts), fed by reading the results and dlq topics', parse: bool },
+  { path: 'cli.apiUrl', env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
+  { path: 'cli.apiToken', env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },
+  { path: 'logLevel', env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
+  { path: 'tracing.otlpUrl', env: 'TRACING_OTLP_URL', default: '', description: 'OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); OpenTelemetry spans are off when empty', parse: optionalHttpUrl },
+  { path: 'tracing.serviceName', env: 'TRACING_SERVICE_NAME', default: 'kafka-webhook-gateway', description: 'service.name of the spans', parse: str },
+  { path: 'logFormat', env: 'LOG_FORMAT', default: 'json', description: 'json (one JSON object per line, secrets and authorization redacted) or text (one readable line per entry, redacted the same way)', parse: oneOf('json', 'text') },
+] as const satisfies readonly Setting[];
+
+export type SettingPath = (typeof SETTINGS)[number]['path'];
+/** A setting's path or a prefix of paths (`kafka.security`): what a check of several settings reads. */
+export type SettingPrefix = PathPrefix<SettingPath>;
+
+/** Every setting's parsed value at its place: the tree the table describes, before the derived steps. */
+export type ParsedConfig = Tree<Leaves<(typeof SETTINGS)[number]>>;
+
+// ---- Derived steps: the composites built from several settings, one small function each.
+
+type ParsedSecurity = ParsedConfig['kafka']['security'];
+
+/** TLS towards the brokers (KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL). Files are paths, checked readable at boot. */
+export type KafkaTlsConfig = ParsedSecurity['tls'];
+
 /** OAUTHBEARER: an OIDC client-credentials grant at the token endpoint. */
-export interface KafkaOAuthConfig {
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  scope?: string;
-  /** SASL extensions sent with the token (e.g. Confluent Cloud's logicalCluster, identityPoolId). */
-  extensions: Record<string, string>;
-}
+export type KafkaOAuthConfig = Replace<Replace<ParsedSecurity['sasl']['oauth'], 'clientId', string>, 'clientSecret', string>;
 
 export type KafkaSaslConfig =
   | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
@@ -49,368 +181,32 @@ export interface KafkaSecurityConfig {
   sasl?: KafkaSaslConfig;
 }
 
-export interface GatewayConfig {
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    /** Prefix of the gateway's own topics: `<prefix>.deliveries`, `<prefix>.results`, ... */
-    topicPrefix: string;
-    /** Partitions for topics the gateway creates when they are missing. */
-    partitions: number;
-    /** Replication factor for topics the gateway creates; -1 = the broker's default. */
-    replicationFactor: number;
-    /** How long the group waits for a silent (crashed) consumer before it hands its partitions over. */
-    sessionTimeoutMs: number;
-    /** TLS and SASL towards the brokers. */
-    security: KafkaSecurityConfig;
+export const usesTls = (protocol: KafkaSecurityProtocol): boolean => protocol === 'SSL' || protocol === 'SASL_SSL';
+export const usesSasl = (protocol: KafkaSecurityProtocol): boolean => protocol === 'SASL_SSL' || protocol === 'SASL_PLAINTEXT';
+
+/**
+ * kafka.security: the TLS settings only with a TLS protocol, and SASL as the union its mechanism
+ * selects (the credentials are there: the kafka.security check ran before).
+ */
+function kafkaSecurity({ protocol, tls, sasl }: ParsedSecurity): KafkaSecurityConfig {
+  const { mechanism, username, password, oauth } = sasl;
+  return {
+    protocol,
+    tls: usesTls(protocol) ? tls : undefined,
+    sasl:
+      mechanism === undefined
+        ? undefined
+        : mechanism === 'OAUTHBEARER'
+          ? { mechanism, oauth: { ...oauth, clientId: oauth.clientId!, clientSecret: oauth.clientSecret! } }
+          : { mechanism, username: username!, password: password! },
   };
-  source: {
-    topics: string[];
-    groupId: string;
-    /** Where a consumer group with no committed offsets starts on the source topics. */
-    start: StartPolicy;
-    /** Largest accepted source event (bytes); larger ones go to the invalid topic. */
-    maxEventBytes: number;
-    /** Where plain-JSON events keep their attributes (dotted paths into the event object). */
-    paths: { id: string; type: string; data: string; subject: string; time: string };
-    /** Dotted path into the normalised event that names its tenant. */
-    tenantPath: string;
-    /** Source partitions fanned out at once by one producer instance (each its own transaction). */
-    concurrency: number;
-    /** Each source batch's jobs and offset in one Kafka transaction (exactly-once fan-out). */
-    transactions: boolean;
-  };
-  callbacks: {
-    /** Paths into the normalised event that may carry a per-event callback URL; first found wins. */
-    urlPaths: string[];
-    /** Kafka header that may carry a per-event callback URL (checked first). */
-    urlHeader: string;
-    /** Signs per-event callbacks; callbacks are off without it. */
-    secret?: string;
-    format: BodyFormat;
-  };
-  api: {
-    host: string;
-    port: number;
-    /** Bearer tokens accepted by the management API (every tenant). */
-    tokens: string[];
-    /** Bearer tokens that act for one tenant only. */
-    tenantTokens: { tenant: string; token: string }[];
-  };
-  subscriptions: {
-    /** 32-byte key (hex or base64) that encrypts subscription secrets at rest. */
-    secretsKey: Buffer;
-    /** How long a rotated-out secret keeps signing. */
-    rotationWindowSeconds: number;
-  };
-  delivery: {
-    groupId: string;
-    host: string;
-    port: number;
-    connectTimeoutMs: number;
-    timeoutMs: number;
-    /** Attempts in flight across the whole process; partitions wait when it is reached. */
-    maxInFlight: number;
-    /** Attempts in flight per target origin; more are moved aside to a retry tier. */
-    maxInFlightPerEndpoint: number;
-    /** Consecutive failed attempts that open an endpoint's circuit breaker, and how long it stays open. */
-    breakerThreshold: number;
-    breakerCooldownMs: number;
-    /** Largest request body sent; a larger job is dead-lettered. */
-    maxBodyBytes: number;
-    /** A subscription whose attempts have failed for this long without a delivery is disabled; 0 = never. */
-    autoDisableAfterMs: number;
-    /** Delay tiers of the retry topics, in milliseconds, ascending (`<prefix>.retry.<label>`). */
-    retryTiers: { label: string; ms: number }[];
-    /** Connections kept per target origin. */
-    connectionsPerOrigin: number;
-    /** Bytes of the response body kept in the result record; the rest is discarded. */
-    responseBodyBytes: number;
-    /** Private, loopback and link-local targets are refused unless listed here (CIDRs or host names). */
-    targetAllowlist: string[];
-    requireHttps: boolean;
-  };
-  console: {
-    /** Serve the delivery console (/console) and its API, fed by a digest of the results and dlq topics. */
-    enabled: boolean;
-  };
-  cli: {
-    /** Where the operator CLI reaches the management API, and the token it presents. */
-    apiUrl: string;
-    apiToken?: string;
-  };
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  /** json: one JSON object per line (pino); text: one readable line per entry. */
-  logFormat: 'json' | 'text';
-  /** OpenTelemetry spans: off unless an OTLP/HTTP traces URL is set. */
-  tracing: { otlpUrl: string; serviceName: string };
 }
 
-type Parser<T> = (raw: string) => T;
+/** The typed config: the parsed tree with each composite replaced by its derived value. */
+export type GatewayConfig = Derived<ParsedConfig>;
+type Derived<C extends { kafka: ParsedConfig['kafka'] }> = Replace<C, 'kafka', Replace<C['kafka'], 'security', KafkaSecurityConfig>>;
 
-export interface Setting<T> {
-  env: string;
-  default?: string;
-  /** Shown in messages and the README. */
-  description: string;
-  parse: Parser<T>;
-  secret?: boolean;
+/** The derived steps applied to a parsed tree (the whole one, or the CLI's part of it). */
+export function derive<C extends { kafka: ParsedConfig['kafka'] }>(parsed: C): Derived<C> {
+  return { ...parsed, kafka: { ...parsed.kafka, security: kafkaSecurity(parsed.kafka.security) } } as Derived<C>;
 }
-
-export class ConfigValueError extends Error {}
-
-const fail = (message: string): never => {
-  throw new ConfigValueError(message);
-};
-
-export const int =
-  (min: number, max: number): Parser<number> =>
-  (raw) => {
-    if (!/^-?\d+$/.test(raw.trim())) fail(`must be a whole number, got "${raw}"`);
-    const n = Number(raw);
-    if (n < min || n > max) fail(`must be between ${min} and ${max}, got ${n}`);
-    return n;
-  };
-
-export const list: Parser<string[]> = (raw) =>
-  raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-export const nonEmptyList: Parser<string[]> = (raw) => {
-  const items = list(raw);
-  if (items.length === 0) fail('must list at least one value');
-  return items;
-};
-
-export const str: Parser<string> = (raw) => {
-  if (raw.trim() === '') fail('must not be empty');
-  return raw.trim();
-};
-
-/** Empty, or an http(s) URL. */
-export const optionalHttpUrl: Parser<string> = (raw) => {
-  const value = raw.trim();
-  if (value === '') return '';
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    fail(`must be an http(s) URL, got "${value}"`);
-  }
-  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') fail(`must be an http(s) URL, got "${value}"`);
-  return value;
-};
-
-export const bool: Parser<boolean> = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  return fail(`must be true or false, got "${raw}"`);
-};
-
-export const oneOf =
-  <T extends string>(...values: T[]): Parser<T> =>
-  (raw) => {
-    const v = raw.trim() as T;
-    if (!values.includes(v)) fail(`must be one of ${values.join(', ')}, got "${raw}"`);
-    return v;
-  };
-
-export const brokers: Parser<string[]> = (raw) => {
-  const items = nonEmptyList(raw);
-  for (const b of items) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b)) fail(`"${b}" is not host:port`);
-  }
-  return items;
-};
-
-/** `tenant:token,tenant:token` (a token may contain `:`; a tenant may not). */
-export const tenantTokens: Parser<{ tenant: string; token: string }[]> = (raw) =>
-  list(raw).map((pair) => {
-    const at = pair.indexOf(':');
-    const tenant = pair.slice(0, at).trim();
-    const token = pair.slice(at + 1).trim();
-    if (at <= 0 || tenant === '' || token === '') fail('must be <tenant>:<token> pairs, comma-separated');
-    return { tenant, token };
-  });
-
-export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || undefined;
-
-/** Empty, or the path of a file this process can read (checked at boot, so a bad mount fails at once). */
-export const optionalReadableFile: Parser<string | undefined> = (raw) => {
-  const path = raw.trim();
-  if (path === '') return undefined;
-  try {
-    accessSync(path, fsConstants.R_OK);
-  } catch (err) {
-    fail(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  return path;
-};
-
-/** Upper-cased member of a list, matched case-insensitively; empty is undefined. */
-export const optionalUpperOneOf =
-  <T extends string>(...values: readonly T[]): Parser<T | undefined> =>
-  (raw) => {
-    const v = raw.trim().toUpperCase() as T;
-    if (v === '') return undefined;
-    if (!values.includes(v)) fail(`must be one of ${values.join(', ')}, got "${raw}"`);
-    return v;
-  };
-
-/** `key=value,key=value` (SASL extensions). */
-export const keyValues: Parser<Record<string, string>> = (raw) =>
-  Object.fromEntries(
-    list(raw).map((pair) => {
-      const at = pair.indexOf('=');
-      const key = pair.slice(0, at).trim();
-      if (at <= 0 || key === '') fail('must be key=value pairs, comma-separated');
-      return [key, pair.slice(at + 1).trim()];
-    }),
-  );
-
-export const httpUrl: Parser<string> = (raw) => {
-  const v = raw.trim().replace(/\/+$/, '');
-  let url: URL | undefined;
-  try {
-    url = new URL(v);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol)) fail(`"${raw}" is not an http(s) URL`);
-  return v;
-};
-
-export const dottedPath: Parser<string> = (raw) => {
-  const v = raw.trim();
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v)) fail(`"${raw}" is not a dotted path like data.project.name`);
-  return v;
-};
-
-export const dottedPaths: Parser<string[]> = (raw) => list(raw).map(dottedPath);
-
-export const optionalWebhookSecret: Parser<string | undefined> = (raw) => {
-  const v = raw.trim();
-  if (v === '') return undefined;
-  if (!/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/.test(v)) fail('must be whsec_ followed by 24 to 64 base64-encoded bytes');
-  return v;
-};
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `500ms`, `5s`, `5m`, `2h`, `5d`, or `0`, in milliseconds. */
-export const duration: Parser<number> = (raw) => {
-  const v = raw.trim();
-  if (v === '0') return 0;
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
-  if (!m) return fail(`"${raw}" is not a duration like 500ms, 5s, 5m, 2h or 5d`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
-};
-
-/** `1s,5s,30s,5m`: distinct ascending durations. */
-export const durations: Parser<{ label: string; ms: number }[]> = (raw) => {
-  const tiers = nonEmptyList(raw).map((label) => ({ label, ms: duration(label) }));
-  for (let i = 1; i < tiers.length; i++) if (tiers[i]!.ms <= tiers[i - 1]!.ms) fail('tiers must be ascending and distinct');
-  if (tiers[0]!.ms <= 0) fail('tiers must be longer than 0');
-  return tiers;
-};
-
-export const key32: Parser<Buffer> = (raw) => {
-  const v = raw.trim();
-  const buf = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
-  if (buf.length !== 32) fail('must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)');
-  return buf;
-};
-
-/** The settings, in README order. */
-export const SETTINGS = {
-  kafkaBrokers: { env: 'KAFKA_BROKERS', default: '127.0.0.1:9092', description: 'Kafka bootstrap servers, comma-separated host:port', parse: brokers },
-  kafkaClientId: { env: 'KAFKA_CLIENT_ID', default: 'webhook-gateway', description: 'Kafka client id prefix', parse: str },
-  topicPrefix: { env: 'TOPIC_PREFIX', default: 'webhooks', description: 'Prefix of the gateway topics (<prefix>.deliveries, <prefix>.results, ...)', parse: str },
-  topicPartitions: { env: 'TOPIC_PARTITIONS', default: '6', description: 'Partitions of gateway topics created at start-up when missing', parse: int(1, 10_000) },
-  topicReplicationFactor: { env: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of created topics (-1 = broker default)', parse: int(-1, 32) },
-  kafkaSecurityProtocol: {
-    env: 'KAFKA_SECURITY_PROTOCOL',
-    default: 'PLAINTEXT',
-    description: 'How the clients talk to the brokers, as Kafka\'s security.protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS)',
-    parse: (raw: string) => optionalUpperOneOf(...KAFKA_SECURITY_PROTOCOLS)(raw) ?? fail('must not be empty'),
-  },
-  kafkaSslCaFile: { env: 'KAFKA_SSL_CA_FILE', default: '', description: 'PEM file of the CA certificates that sign the brokers\' certificates (default: the system\'s CAs)', parse: optionalReadableFile },
-  kafkaSslCertFile: { env: 'KAFKA_SSL_CERT_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate (chain)', parse: optionalReadableFile },
-  kafkaSslKeyFile: { env: 'KAFKA_SSL_KEY_FILE', default: '', description: 'Mutual TLS: PEM file of the client certificate\'s private key', parse: optionalReadableFile },
-  kafkaSslKeyPassword: { env: 'KAFKA_SSL_KEY_PASSWORD', default: '', description: 'Passphrase of an encrypted KAFKA_SSL_KEY_FILE', parse: optionalStr, secret: true },
-  kafkaSslServername: { env: 'KAFKA_SSL_SERVERNAME', default: '', description: 'Name checked against the brokers\' certificates instead of the host in KAFKA_BROKERS (TLS SNI too)', parse: optionalStr },
-  kafkaSslInsecureSkipVerify: {
-    env: 'KAFKA_SSL_INSECURE_SKIP_VERIFY',
-    default: 'false',
-    description: 'true accepts any broker certificate (no verification; logged as a warning at every start). For tests only',
-    parse: bool,
-  },
-  kafkaSaslMechanism: { env: 'KAFKA_SASL_MECHANISM', default: '', description: 'SASL mechanism with SASL_SSL / SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER', parse: optionalUpperOneOf(...KAFKA_SASL_MECHANISMS) },
-  kafkaSaslUsername: { env: 'KAFKA_SASL_USERNAME', default: '', description: 'PLAIN and SCRAM: the user name (Confluent Cloud: the API key)', parse: optionalStr },
-  kafkaSaslPassword: { env: 'KAFKA_SASL_PASSWORD', default: '', description: 'PLAIN and SCRAM: the password (Confluent Cloud: the API secret)', parse: optionalStr, secret: true },
-  kafkaOauthTokenUrl: { env: 'KAFKA_OAUTH_TOKEN_URL', default: '', description: 'OAUTHBEARER: the OIDC token endpoint (client-credentials grant)', parse: optionalHttpUrl },
-  kafkaOauthClientId: { env: 'KAFKA_OAUTH_CLIENT_ID', default: '', description: 'OAUTHBEARER: the OIDC client id', parse: optionalStr },
-  kafkaOauthClientSecret: { env: 'KAFKA_OAUTH_CLIENT_SECRET', default: '', description: 'OAUTHBEARER: the OIDC client secret', parse: optionalStr, secret: true },
-  kafkaOauthScope: { env: 'KAFKA_OAUTH_SCOPE', default: '', description: 'OAUTHBEARER: the scope requested with the token, if the provider needs one', parse: optionalStr },
-  kafkaOauthExtensions: {
-    env: 'KAFKA_OAUTH_EXTENSIONS',
-    default: '',
-    description: 'OAUTHBEARER: SASL extensions sent with the token, key=value pairs (Confluent Cloud: logicalCluster=lkc-…,identityPoolId=pool-…)',
-    parse: keyValues,
-  },
-  kafkaSessionTimeoutMs: { env: 'KAFKA_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer group session timeout: how long a crashed instance\'s partitions wait before another instance takes them', parse: int(6_000, 300_000) },
-  sourceTopics: { env: 'SOURCE_TOPICS', default: 'events', description: 'Source topics with domain events, comma-separated', parse: nonEmptyList },
-  sourceGroupId: { env: 'SOURCE_GROUP_ID', default: 'webhooks-producer', description: 'Consumer group of the producer app on the source topics', parse: str },
-  sourceStart: { env: 'SOURCE_START', default: 'earliest', description: 'Where a new producer group starts on source topics: earliest (nothing published before the first start is skipped) or latest', parse: oneOf<StartPolicy>('earliest', 'latest') },
-  sourceTransactions: { env: 'SOURCE_TRANSACTIONS', default: 'true', description: 'Write each source batch\'s delivery jobs and its offsets in one Kafka transaction (exactly-once fan-out); false = at least once, without transactions', parse: bool },
-  sourceConcurrency: { env: 'SOURCE_CONCURRENCY', default: '8', description: 'Source partitions one producer instance fans out at once, each in a transaction of its own (1 = one after another)', parse: int(1, 256) },
-  maxEventBytes: { env: 'MAX_EVENT_BYTES', default: '1048576', description: 'Largest accepted source event; larger ones go to the invalid topic', parse: int(1024, 100 * 1024 * 1024) },
-  eventIdPath: { env: 'EVENT_ID_PATH', default: 'id', description: 'Plain-JSON events: path of the event id', parse: dottedPath },
-  eventTypePath: { env: 'EVENT_TYPE_PATH', default: 'type', description: 'Plain-JSON events: path of the event type', parse: dottedPath },
-  eventDataPath: { env: 'EVENT_DATA_PATH', default: 'data', description: 'Plain-JSON events: path of the event data', parse: dottedPath },
-  eventSubjectPath: { env: 'EVENT_SUBJECT_PATH', default: 'subject', description: 'Plain-JSON events: path of the subject', parse: dottedPath },
-  eventTimePath: { env: 'EVENT_TIME_PATH', default: 'time', description: 'Plain-JSON events: path of the occurrence time (RFC 3339)', parse: dottedPath },
-  eventTenantPath: { env: 'EVENT_TENANT_PATH', default: 'tenant', description: 'Path into the normalised event naming its tenant (default: the tenant field or CloudEvents extension)', parse: dottedPath },
-  callbackUrlPaths: { env: 'CALLBACK_URL_PATHS', default: 'data.webhook_url,data.webhooks.complete', description: 'Paths into the normalised event that may carry a per-event callback URL (Edgegap, Deep Image)', parse: dottedPaths },
-  callbackUrlHeader: { env: 'CALLBACK_URL_HEADER', default: 'webhook-url', description: 'Kafka header that may carry a per-event callback URL', parse: str },
-  callbackSecret: { env: 'CALLBACK_SECRET', default: '', description: 'whsec_ secret signing per-event callbacks; callbacks are off when empty', parse: optionalWebhookSecret, secret: true },
-  callbackFormat: { env: 'CALLBACK_FORMAT', default: 'raw', description: 'Body format of per-event callbacks: standard, raw or cloudevents', parse: oneOf<BodyFormat>(...BODY_FORMATS) },
-  apiHost: { env: 'API_HOST', default: '0.0.0.0', description: 'Address the management API listens on', parse: str },
-  apiPort: { env: 'API_PORT', default: '3000', description: 'Port of the management API (producer app)', parse: int(0, 65535) },
-  apiTenantTokens: {
-    env: 'API_TENANT_TOKENS',
-    default: '',
-    description: 'Tenant-scoped bearer tokens, comma-separated <tenant>:<token> pairs: such a token sees and changes only its tenant\'s subscriptions and dead letters',
-    parse: tenantTokens,
-    secret: true,
-  },
-  apiTokens: { env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
-  secretsKey: { env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
-  rotationWindowSeconds: { env: 'SECRET_ROTATION_WINDOW_SECONDS', default: '86400', description: 'How long the old secret keeps signing after a rotation', parse: int(0, 30 * 86400) },
-  deliveryGroupId: { env: 'DELIVERY_GROUP_ID', default: 'webhooks-delivery', description: 'Consumer group of the delivery app', parse: str },
-  deliveryHost: { env: 'DELIVERY_HOST', default: '0.0.0.0', description: 'Address the delivery app health endpoint listens on', parse: str },
-  deliveryPort: { env: 'DELIVERY_PORT', default: '3001', description: 'Port of the delivery app health endpoint', parse: int(0, 65535) },
-  connectTimeoutMs: { env: 'DELIVERY_CONNECT_TIMEOUT_MS', default: '2000', description: 'TCP/TLS connect timeout per attempt', parse: int(100, 60_000) },
-  timeoutMs: { env: 'DELIVERY_TIMEOUT_MS', default: '10000', description: 'Total timeout per attempt (a subscription may set its own up to 30 s)', parse: int(100, 30_000) },
-  maxInFlight: { env: 'DELIVERY_MAX_IN_FLIGHT', default: '512', description: 'Attempts in flight per delivery process; partitions wait when it is reached', parse: int(1, 100_000) },
-  maxInFlightPerEndpoint: { env: 'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT', default: '64', description: 'Attempts in flight per target origin; more are moved aside to a retry tier', parse: int(1, 100_000) },
-  breakerThreshold: { env: 'DELIVERY_BREAKER_THRESHOLD', default: '10', description: 'Consecutive failed attempts that open an endpoint circuit breaker', parse: int(1, 1_000_000) },
-  breakerCooldownMs: { env: 'DELIVERY_BREAKER_COOLDOWN_MS', default: '30000', description: 'How long an open breaker holds attempts back before one probe goes through', parse: int(100, 86_400_000) },
-  autoDisableAfterMs: { env: 'DELIVERY_AUTO_DISABLE_AFTER', default: '5d', description: 'Disable a subscription whose attempts have failed continuously this long (0 = never)', parse: duration },
-  maxBodyBytes: { env: 'DELIVERY_MAX_BODY_BYTES', default: '2097152', description: 'Largest webhook request body; a larger job is dead-lettered', parse: int(1024, 100 * 1024 * 1024) },
-  retryTiers: { env: 'RETRY_TIERS', default: '1s,5s,30s,5m,30m,2h', description: 'Delay tiers of the retry topics (<prefix>.retry.<tier>); a longer delay hops through them', parse: durations },
-  connectionsPerOrigin: { env: 'DELIVERY_CONNECTIONS_PER_ORIGIN', default: '64', description: 'Keep-alive connections per target origin (as many as DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT by default, so every attempt in flight has one)', parse: int(1, 10_000) },
-  responseBodyBytes: { env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
-  targetAllowlist: { env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
-  requireHttps: { env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
-  consoleEnabled: { env: 'CONSOLE_ENABLED', default: 'true', description: 'Serve the delivery console at /console and its API (/v1/console/..., /v1/subscriptions/:id/attempts), fed by reading the results and dlq topics', parse: bool },
-  cliApiUrl: { env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
-  cliApiToken: { env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },
-  logLevel: { env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
-  tracingOtlpUrl: { env: 'TRACING_OTLP_URL', default: '', description: 'OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); OpenTelemetry spans are off when empty', parse: optionalHttpUrl },
-  tracingServiceName: { env: 'TRACING_SERVICE_NAME', default: 'kafka-webhook-gateway', description: 'service.name of the spans', parse: str },
-  logFormat: { env: 'LOG_FORMAT', default: 'json', description: 'json (one JSON object per line, secrets and authorization redacted) or text (one readable line per entry, redacted the same way)', parse: oneOf('json', 'text') },
-} satisfies Record<string, Setting<unknown>>;

@@ -6,6 +6,17 @@ import { SETTINGS } from './config.schema.js';
 
 const required = { API_TOKENS: 't1, t2', SECRETS_KEY: 'ab'.repeat(32) };
 
+/** The problems loadConfig lists for these settings (with the required ones), or none. */
+const problems = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig({ ...required, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
 describe('loadConfig', () => {
   it('fills defaults and parses values', () => {
     const config = loadConfig({ ...required, SOURCE_TOPICS: 'a, b', DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32' });
@@ -29,6 +40,13 @@ describe('loadConfig', () => {
     const { problems, message } = error as ConfigError;
     expect(problems.map((p) => p.split(/[= ]/)[0])).toEqual(['KAFKA_BROKERS', 'SOURCE_START', 'API_PORT', 'API_TOKENS', 'SECRETS_KEY', 'DELIVERY_REQUIRE_HTTPS']);
     expect(message).not.toContain('not-a-key-but-secret');
+  });
+
+  it('declares each setting once: one variable, one place in the config, no place inside another', () => {
+    const paths = SETTINGS.map((s) => s.path);
+    expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
+    expect(new Set(paths).size).toBe(SETTINGS.length);
+    expect(paths.filter((p) => paths.some((q) => q.startsWith(`${p}.`)))).toEqual([]);
   });
 
   it('is documented: the README lists every setting', () => {
@@ -57,15 +75,6 @@ describe('Kafka security settings', () => {
     const path = join(dir, name);
     writeFileSync(path, text);
     return path;
-  };
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig({ ...required, ...env });
-    } catch (err) {
-      if (err instanceof ConfigError) return err.problems;
-      throw err;
-    }
-    return [];
   };
 
   it('defaults to PLAINTEXT without TLS or SASL', () => {
@@ -161,5 +170,57 @@ describe('Kafka security settings', () => {
     }
     expect(message).toContain('KAFKA_SASL_PASSWORD is set but no KAFKA_SASL_MECHANISM is');
     for (const secret of ['hunter2-secret', 'oauth-secret-9', 'key-pass-7']) expect(message).not.toContain(secret);
+  });
+});
+
+describe('settings that cannot work together', () => {
+  it('refuses a connect timeout that is not below the attempt timeout', () => {
+    expect(problems({ DELIVERY_CONNECT_TIMEOUT_MS: '5000', DELIVERY_TIMEOUT_MS: '5000' })).toEqual([
+      "DELIVERY_CONNECT_TIMEOUT_MS=5000 must be below DELIVERY_TIMEOUT_MS=5000: the connect timeout is part of an attempt's total time, so it would never fire",
+    ]);
+    expect(problems({ DELIVERY_TIMEOUT_MS: '1000' })[0]).toMatch(/^DELIVERY_CONNECT_TIMEOUT_MS=2000 must be below DELIVERY_TIMEOUT_MS=1000/);
+    expect(problems({ DELIVERY_CONNECT_TIMEOUT_MS: '999', DELIVERY_TIMEOUT_MS: '1000' })).toEqual([]);
+  });
+
+  it('refuses more attempts in flight per endpoint than per process', () => {
+    expect(problems({ DELIVERY_MAX_IN_FLIGHT: '32', DELIVERY_CONNECTIONS_PER_ORIGIN: '64' })).toEqual([
+      'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT=64 must not exceed DELIVERY_MAX_IN_FLIGHT=32: an endpoint cannot have more attempts in flight than the whole process, so one slow endpoint could take every slot',
+    ]);
+    expect(problems({ DELIVERY_MAX_IN_FLIGHT: '1024', DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT: '1024', DELIVERY_CONNECTIONS_PER_ORIGIN: '1024' })).toEqual([]);
+  });
+
+  it('refuses fewer connections per origin than attempts in flight per endpoint, and allows more', () => {
+    expect(problems({ DELIVERY_CONNECTIONS_PER_ORIGIN: '8' })).toEqual([
+      "DELIVERY_CONNECTIONS_PER_ORIGIN=8 must not be below DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT=64: an attempt without a connection waits inside the HTTP client with its timeout running, and fails as the endpoint's timeout (raise the connections or lower the attempts in flight per endpoint)",
+    ]);
+    expect(problems({ DELIVERY_CONNECTIONS_PER_ORIGIN: '8', DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT: '8' })).toEqual([]);
+    expect(problems({ DELIVERY_CONNECTIONS_PER_ORIGIN: '256' })).toEqual([]);
+  });
+
+  it('refuses one consumer group for both apps', () => {
+    expect(problems({ SOURCE_GROUP_ID: 'gw', DELIVERY_GROUP_ID: 'gw' })).toEqual([
+      "SOURCE_GROUP_ID=gw and DELIVERY_GROUP_ID=gw must differ: the producer and delivery apps would share one consumer group and be handed each other's partitions",
+    ]);
+  });
+
+  it("refuses a source topic that is one of the gateway's own", () => {
+    expect(problems({ TOPIC_PREFIX: 'gw', SOURCE_TOPICS: 'orders,gw.deliveries,gw.retry.5s' })).toEqual([
+      "SOURCE_TOPICS names gw.deliveries, one of the gateway's own topics (TOPIC_PREFIX=gw): its records would be read as events and fanned out again",
+      "SOURCE_TOPICS names gw.retry.5s, one of the gateway's own topics (TOPIC_PREFIX=gw): its records would be read as events and fanned out again",
+    ]);
+    expect(problems({ TOPIC_PREFIX: 'gw', SOURCE_TOPICS: 'gw.events,webhooks.deliveries' })).toEqual([]);
+  });
+
+  it('lists them with the other problems, and skips a check whose settings are bad themselves', () => {
+    expect(problems({ API_PORT: 'eighty', DELIVERY_TIMEOUT_MS: '1000', DELIVERY_CONNECTIONS_PER_ORIGIN: 'many', DELIVERY_MAX_IN_FLIGHT: '16' }).map((p) => p.split(/[= ]/)[0])).toEqual([
+      'API_PORT',
+      'DELIVERY_CONNECTIONS_PER_ORIGIN',
+      'DELIVERY_CONNECT_TIMEOUT_MS',
+      'DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT',
+    ]);
+  });
+
+  it('applies to the CLI read too', () => {
+    expect(() => loadCliConfig({ SOURCE_GROUP_ID: 'gw', DELIVERY_GROUP_ID: 'gw' })).toThrow(/SOURCE_GROUP_ID=gw and DELIVERY_GROUP_ID=gw must differ/);
   });
 });

@@ -17,7 +17,7 @@ export interface GatewayTopics {
   health: string;
 }
 
-export function gatewayTopics(config: Pick<GatewayConfig, 'kafka' | 'delivery'>): GatewayTopics {
+export function gatewayTopics(config: { kafka: Pick<GatewayConfig['kafka'], 'topicPrefix'>; delivery: Pick<GatewayConfig['delivery'], 'retryTiers'> }): GatewayTopics {
   const p = config.kafka.topicPrefix;
   return {
     subscriptions: `${p}.subscriptions`,

@@ -10,7 +10,7 @@ describe('HttpSender', () => {
   let port: number;
   const senders: HttpSender[] = [];
   const sender = (env: Record<string, string> = {}) => {
-    const s = new HttpSender(loadConfig({ API_TOKENS: 't', SECRETS_KEY: randomBytes(32).toString('hex'), DELIVERY_TIMEOUT_MS: '1000', ...env }));
+    const s = new HttpSender(loadConfig({ API_TOKENS: 't', SECRETS_KEY: randomBytes(32).toString('hex'), DELIVERY_TIMEOUT_MS: '1000', DELIVERY_CONNECT_TIMEOUT_MS: '500', ...env }));
     senders.push(s);
     return s;
   };
@@ -78,7 +78,7 @@ describe('HttpSender', () => {
   });
 
   it('times out an attempt still waiting for a connection, and the connection serves the next one', async () => {
-    const s = sender({ DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32', DELIVERY_CONNECTIONS_PER_ORIGIN: '1' });
+    const s = sender({ DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32', DELIVERY_CONNECTIONS_PER_ORIGIN: '1', DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT: '1' });
     const hanging = post(s, `http://127.0.0.1:${port}/hang`);
     const queued = await post(s, `http://127.0.0.1:${port}/ok`);
     expect(queued).toMatchObject({ kind: 'error', errorClass: 'timeout' });
