@@ -1,11 +1,4 @@
-import {
-  kafkajsAbortedFilter,
-  kafkajsAdminClusterOptions,
-  kafkajsCreateAdmin,
-  kafkajsEosManager,
-  kafkajsGroupMessagesPerPartition,
-  kafkajsSendMessages,
-} from './kafkajs-internals.js';
+import * as internals from './kafkajs-internals.js';
 
 let verified = false;
 
@@ -22,7 +15,7 @@ export function verifyKafkajsPatches(): void {
   // src/consumer/filterAbortedMessages.js. Two producers' aborted transactions are both open where
   // the fetch starts (offset 12): the record of the second one (producer 2) must be dropped too.
   const tx = (producerId: string) => ({ producerId, inTransaction: true });
-  const kept = kafkajsAbortedFilter()({
+  const kept = internals.kafkajsAbortedFilter()({
     messages: [
       { offset: '12', key: null, batchContext: tx('2') },
       { offset: '13', key: null, batchContext: tx('1') },
@@ -34,25 +27,25 @@ export function verifyKafkajsPatches(): void {
   });
   if (kept.length > 0) throw unpatched('read_committed would let records of aborted transactions through');
   // src/producer/sendMessages.js, by its mark (a behavioural check needs a fake cluster: kafkajs-patches.spec.ts).
-  if (!kafkajsSendMessages().toString().includes('const answered = new Set()')) {
+  if (!internals.kafkajsSendMessages().toString().includes('const answered = new Set()')) {
     throw unpatched('a send retried after a leader change could write a partition twice or skip it');
   }
   // Latency, not correctness: without the next three a transaction made four more round trips
   // (FindCoordinator before each request) and each subscriptions catch-up two more (Metadata, then
   // the two ListOffsets in turn). src/producer/eosManager/index.js:
-  if (!kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
+  if (!internals.kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
     throw unpatched('every transaction would look its coordinators up again, four extra round trips');
   }
   // src/index.js: an admin client keeps its metadata as long as the producer and consumer do.
-  if (kafkajsAdminClusterOptions().metadataMaxAge === undefined) {
+  if (internals.kafkajsAdminClusterOptions().metadataMaxAge === undefined) {
     throw unpatched('every offsets lookup of an admin client would begin with a Metadata request');
   }
   // src/admin/index.js, by its mark (the behaviour is asynchronous: kafkajs-patches.spec.ts).
-  if (!kafkajsCreateAdmin().toString().includes('const [high, low] = await Promise.all([')) {
+  if (!internals.kafkajsCreateAdmin().toString().includes('const [high, low] = await Promise.all([')) {
     throw unpatched('an offsets lookup would ask for the high and the low offsets one after the other');
   }
   // src/producer/groupMessagesPerPartition.js, by its mark (the behaviour is only faster).
-  if (!kafkajsGroupMessagesPerPartition().toString().includes('current.push(message)')) {
+  if (!internals.kafkajsGroupMessagesPerPartition().toString().includes('current.push(message)')) {
     throw unpatched("a send would copy a partition's records once per record (quadratic)");
   }
   verified = true;
