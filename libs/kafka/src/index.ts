@@ -1,6 +1,7 @@
 export * from './compacted-topic-view.js';
 export * from './compacted-topic-store.js';
 export * from './gateway-topics.js';
+export { KafkaBatchContext } from './kafka-batch.context.js';
 export * from './kafka-batch.server.js';
 export * from './kafka-client.js';
 export * from './kafka-producer.js';

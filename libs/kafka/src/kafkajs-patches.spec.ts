@@ -1,4 +1,12 @@
-import { kafkajsAbortedFilter, kafkajsEosManager, kafkajsSendMessages, verifyKafkajsPatches } from './kafkajs-patches.js';
+import {
+  kafkajsAbortedFilter,
+  kafkajsAdminClusterOptions,
+  kafkajsCreateAdmin,
+  kafkajsEosManager,
+  kafkajsGroupMessagesPerPartition,
+  kafkajsSendMessages,
+} from './kafkajs-internals.js';
+import { verifyKafkajsPatches } from './kafkajs-patches.js';
 
 const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
 const record = (offset: number, producerId: string, key: Buffer | null = null) => ({
@@ -159,5 +167,56 @@ describe('kafkajs transaction coordinators (patches/kafkajs+2.2.4.patch)', () =>
     expect(lookups).toEqual([1, 1, 0]);
     await eos.abort();
     expect(lookups).toEqual([1, 1, 0, 1]);
+  });
+});
+
+describe('kafkajs admin clients keep their metadata (patches/kafkajs+2.2.4.patch, src/index.js)', () => {
+  it('gives the cluster of an admin client the default metadata max age (5 minutes), not 0', () => {
+    expect(kafkajsAdminClusterOptions()).toMatchObject({ metadataMaxAge: 300_000, allowAutoTopicCreation: false });
+  });
+});
+
+describe('kafkajs offsets lookup (patches/kafkajs+2.2.4.patch, src/admin/index.js)', () => {
+  it('asks for the high and the low offsets at once', async () => {
+    const asked: boolean[] = [];
+    let pending = 0;
+    let most = 0;
+    const cluster = {
+      addTargetTopic: async () => undefined,
+      refreshMetadataIfNecessary: async () => undefined,
+      findTopicPartitionMetadata: () => [{ partitionId: 0 }],
+      fetchTopicsOffset: async ([{ fromBeginning }]: { fromBeginning: boolean }[]) => {
+        asked.push(fromBeginning);
+        most = Math.max(most, ++pending);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        pending--;
+        return [{ topic: 't', partitions: [{ partition: 0, offset: fromBeginning ? '3' : '9' }] }];
+      },
+    };
+    const logger = { debug: () => undefined, error: () => undefined, warn: () => undefined, info: () => undefined };
+    const admin = kafkajsCreateAdmin()({ logger: { ...logger, namespace: () => logger }, retry: { retries: 0 }, cluster });
+
+    await expect(admin.fetchTopicOffsets('t')).resolves.toEqual([{ partition: 0, offset: '9', high: '9', low: '3' }]);
+    expect(asked.sort()).toEqual([false, true]);
+    expect(most).toBe(2);
+  });
+});
+
+describe('kafkajs groups a send by partition (patches/kafkajs+2.2.4.patch, src/producer/groupMessagesPerPartition.js)', () => {
+  const group = kafkajsGroupMessagesPerPartition();
+  const partitionMetadata = [{ partitionId: 0 }, { partitionId: 1 }];
+
+  it('keeps each partition\'s records in order', () => {
+    const messages = [0, 1, 2, 3, 4].map((value) => ({ value }));
+    const grouped = group({ topic: 't', partitionMetadata, messages, partitioner: ({ message }) => (message as { value: number }).value % 2 });
+    expect(grouped).toEqual({ 0: [messages[0], messages[2], messages[4]], 1: [messages[1], messages[3]] });
+  });
+
+  it('groups in linear time (the unpatched file copied a partition\'s records once per record: seconds here)', () => {
+    const messages = Array.from({ length: 15_000 }, (_, value) => ({ value }));
+    const started = performance.now();
+    const grouped = group({ topic: 't', partitionMetadata, messages, partitioner: () => 0 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(grouped[0]).toHaveLength(15_000);
   });
 });

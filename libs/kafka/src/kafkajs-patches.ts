@@ -1,41 +1,21 @@
-import { createRequire } from 'node:module';
-
-type AbortedFilter = (input: {
-  messages: { offset: string; key: Buffer | null; batchContext: { producerId: string; inTransaction: boolean } }[];
-  abortedTransactions: { producerId: string; firstOffset: string }[];
-}) => { offset: string }[];
-
-/** kafkajs' client-side filter of aborted transactional records (read_committed), as installed. */
-export function kafkajsAbortedFilter(): AbortedFilter {
-  return createRequire(import.meta.url)('kafkajs/src/consumer/filterAbortedMessages.js') as AbortedFilter;
-}
-
-/** kafkajs' producer send loop (producer/sendMessages.js): a factory of the function behind `send`/`sendBatch`. */
-export function kafkajsSendMessages(): (deps: Record<string, unknown>) => (args: Record<string, unknown>) => Promise<unknown[]> {
-  return createRequire(import.meta.url)('kafkajs/src/producer/sendMessages.js') as ReturnType<typeof kafkajsSendMessages>;
-}
-
-/** kafkajs' idempotent/transactional producer state (producer/eosManager): a factory. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function kafkajsEosManager(): (deps: Record<string, unknown>) => Record<string, (...args: any[]) => Promise<unknown>> {
-  return createRequire(import.meta.url)('kafkajs/src/producer/eosManager/index.js') as ReturnType<typeof kafkajsEosManager>;
-}
+import * as internals from './kafkajs-internals.js';
 
 let verified = false;
 
 /**
- * Fails when the installed kafkajs lacks the fixes in patches/ (applied by patch-package on
- * `npm install`/`npm ci`): without them a read_committed consumer can receive records of aborted
- * transactions (delivery jobs a stopping producer app never committed), and a send retried after a
- * leader change can write a partition's records twice inside one transaction, or skip them. Checked
- * once per process, when a Kafka client is created.
+ * Fails when the installed kafkajs lacks any fix of patches/kafkajs+2.2.4.patch (applied by
+ * patch-package on `npm install`/`npm ci`), one check per file the patch changes: without them a
+ * read_committed consumer can receive records of aborted transactions (delivery jobs a stopping
+ * producer app never committed), a send retried after a leader change can write a partition's
+ * records twice inside one transaction, or skip them, and transactions, offset lookups and sends
+ * are slower. Checked once per process, when a Kafka client is created.
  */
 export function verifyKafkajsPatches(): void {
   if (verified) return;
-  // Two producers' aborted transactions are both open where the fetch starts (offset 12): the record
-  // of the second one (producer 2) must be dropped too.
+  // src/consumer/filterAbortedMessages.js. Two producers' aborted transactions are both open where
+  // the fetch starts (offset 12): the record of the second one (producer 2) must be dropped too.
   const tx = (producerId: string) => ({ producerId, inTransaction: true });
-  const kept = kafkajsAbortedFilter()({
+  const kept = internals.kafkajsAbortedFilter()({
     messages: [
       { offset: '12', key: null, batchContext: tx('2') },
       { offset: '13', key: null, batchContext: tx('1') },
@@ -46,17 +26,26 @@ export function verifyKafkajsPatches(): void {
     ],
   });
   if (kept.length > 0) throw unpatched('read_committed would let records of aborted transactions through');
-  // The send loop's fix is checked by its mark (a behavioural check needs a fake cluster: kafkajs-patches.spec.ts).
-  if (!kafkajsSendMessages().toString().includes('const answered = new Set()')) {
+  // src/producer/sendMessages.js, by its mark (a behavioural check needs a fake cluster: kafkajs-patches.spec.ts).
+  if (!internals.kafkajsSendMessages().toString().includes('const answered = new Set()')) {
     throw unpatched('a send retried after a leader change could write a partition twice or skip it');
   }
-  // Latency, not correctness: without these a transaction made four more round trips (FindCoordinator
-  // before each request) and each subscriptions catch-up two more (Metadata, then the two ListOffsets in turn).
-  if (!kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
+  // Latency, not correctness: without the next three a transaction made four more round trips
+  // (FindCoordinator before each request) and each subscriptions catch-up two more (Metadata, then
+  // the two ListOffsets in turn). src/producer/eosManager/index.js:
+  if (!internals.kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
     throw unpatched('every transaction would look its coordinators up again, four extra round trips');
   }
-  const group = createRequire(import.meta.url)('kafkajs/src/producer/groupMessagesPerPartition.js') as () => unknown;
-  if (!group.toString().includes('current.push(message)')) {
+  // src/index.js: an admin client keeps its metadata as long as the producer and consumer do.
+  if (internals.kafkajsAdminClusterOptions().metadataMaxAge === undefined) {
+    throw unpatched('every offsets lookup of an admin client would begin with a Metadata request');
+  }
+  // src/admin/index.js, by its mark (the behaviour is asynchronous: kafkajs-patches.spec.ts).
+  if (!internals.kafkajsCreateAdmin().toString().includes('const [high, low] = await Promise.all([')) {
+    throw unpatched('an offsets lookup would ask for the high and the low offsets one after the other');
+  }
+  // src/producer/groupMessagesPerPartition.js, by its mark (the behaviour is only faster).
+  if (!internals.kafkajsGroupMessagesPerPartition().toString().includes('current.push(message)')) {
     throw unpatched("a send would copy a partition's records once per record (quadratic)");
   }
   verified = true;

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { kafkajsConsumerGroup, type KafkajsConsumerGroup } from './kafkajs-internals.js';
 
 /**
  * A hook kafkajs lacks: work to finish before a consumer rejoins its group.
@@ -17,15 +17,10 @@ import { createRequire } from 'node:module';
  * drains the attempts in flight and commits them. While it waits, the member heartbeats, so a
  * hold longer than the session timeout does not cost the membership.
  *
- * It wraps `ConsumerGroup.prototype.joinAndSync`, an internal of kafkajs: the version is pinned
- * in package.json and `installRejoinHold` fails loudly if the internal is not where it was.
+ * It wraps `ConsumerGroup.prototype.joinAndSync`, an internal of kafkajs (read through
+ * kafkajs-internals.ts, which refuses any kafkajs but 2.2.4); `installRejoinHold` also fails
+ * loudly if the internal is not where it was.
  */
-interface KafkajsConsumerGroup {
-  memberId: string | null;
-  joinAndSync(): Promise<void>;
-  heartbeat(options: { interval: number }): Promise<void>;
-}
-
 const holds = new Map<string, Promise<void>>();
 let installed = false;
 /** How often a member waiting to rejoin heartbeats (the coordinator answers REBALANCE_IN_PROGRESS and keeps the session). */
@@ -34,8 +29,7 @@ const HOLD_HEARTBEAT_MS = 1_000;
 /** Installs the hook (once); called at consumer start, so a kafkajs without the internal fails then rather than at the first rebalance. */
 export function installRejoinHold(): void {
   if (installed) return;
-  const require = createRequire(import.meta.url);
-  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: KafkajsConsumerGroup };
+  const ConsumerGroup = kafkajsConsumerGroup();
   const original = ConsumerGroup.prototype.joinAndSync;
   if (typeof original !== 'function' || typeof ConsumerGroup.prototype.heartbeat !== 'function') {
     throw new Error('kafkajs ConsumerGroup has no joinAndSync/heartbeat: the rejoin hold needs kafkajs 2.2.x');

@@ -1,0 +1,188 @@
+import { Logger } from '@nestjs/common';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { KafkaBatchContext } from '../kafka-batch.context.js';
+import { OffsetTracker } from '../offset-tracker.js';
+import { holdRejoin, installRejoinHold } from '../rejoin-hold.js';
+import type { BatchHandler, BatchRunner, BatchRunnerHost } from './batch-runner.js';
+
+/** A partition's pipelined work: what was handed out and finished, and the offset last committed. */
+interface TrackedPartition {
+  topic: string;
+  partition: number;
+  tracker: OffsetTracker;
+  committed?: bigint;
+  /** Set when failed work rewound the partition: it is to be read again from here. */
+  rereadFrom?: bigint;
+}
+
+/** How often completed offsets of pipelined work are committed. */
+const COMMIT_INTERVAL_MS = 100;
+/**
+ * How long close() and a rejoin wait for pipelined work in flight: longer than the longest
+ * attempt (30 s), shorter than the rebalance timeout (60 s, kafkajs' default) within which a
+ * member must rejoin.
+ */
+const DRAIN_TIMEOUT_MS = 45_000;
+
+/**
+ * Pipelined mode (the delivery app): the handler dispatches each record's work with
+ * `context.track` and returns; the partition moves on at once, and its offset is committed (every
+ * COMMIT_INTERVAL_MS) up to the contiguous prefix whose work is done, so a slow record delays no
+ * other record, only the commit point. Work that fails rewinds its partition; `pauseUntil` pauses
+ * it; shutdown and every rejoin first drain the work in flight and commit it.
+ */
+export class PipelinedRunner implements BatchRunner {
+  // The server's name: the transport's log lines keep their context.
+  private readonly log = new Logger('KafkaBatchServer');
+  private trackers = new Map<string, TrackedPartition>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private commitTimer?: NodeJS.Timeout;
+  private runningBatches = 0;
+
+  constructor(private readonly host: BatchRunnerHost) {}
+
+  /**
+   * kafkajs rejoins right after REBALANCING, and every partition may then move (eager rebalancing,
+   * no revoke callback). The rejoin is held back until the work in flight has finished and is
+   * committed, while the group still accepts this generation's commits: a partition handed over
+   * carries no attempt that its new owner would make a second time.
+   */
+  attach(consumer: Consumer): void {
+    installRejoinHold();
+    consumer.on(consumer.events.REBALANCING, ({ payload }) => holdRejoin(payload.memberId, this.drain('rebalance')));
+  }
+
+  async run(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const context = new KafkaBatchContext(payload, { isClosing: () => this.host.isClosing(), track: (offset, work) => this.track(topic, partition, offset, work) });
+    this.runningBatches++;
+    try {
+      await handle(payload.batch, context);
+    } finally {
+      this.runningBatches--;
+    }
+    // The partition reads on from the last record handed out; commits follow the work.
+    if (context.lastTracked !== undefined) payload.resolveOffset(context.lastTracked);
+    if (context.pausedUntil !== undefined && !this.host.isClosing()) this.pauseUntil(payload, context.pausedUntil);
+  }
+
+  /**
+   * A new generation reads from the committed offsets again. A partition this process keeps
+   * keeps its tracker and reads on after the last record it handed out: work in flight is
+   * committed when it finishes instead of being done a second time (a rebalance, e.g. another
+   * instance's rolling restart, costs no duplicate). Trackers of partitions gone elsewhere are
+   * dropped; their work in flight may be repeated by the new owner.
+   */
+  joined(consumer: Consumer, held: ReadonlySet<string>): void {
+    const kept = new Map<string, TrackedPartition>();
+    let handedOver = 0;
+    for (const [key, entry] of this.trackers) {
+      const last = entry.tracker.lastAdded;
+      if (!held.has(key) || last === undefined) {
+        handedOver += entry.tracker.pending;
+        continue;
+      }
+      kept.set(key, entry);
+      consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (entry.rereadFrom ?? last + 1n).toString() });
+    }
+    this.trackers = kept;
+    if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
+  }
+
+  /** No new fetches; the work in flight finishes and is committed before the consumer leaves the group. */
+  async closing(consumer: Consumer | undefined, topics: string[]): Promise<void> {
+    for (const t of this.resumeTimers) clearTimeout(t);
+    if (!consumer) return;
+    consumer.pause(topics.map((topic) => ({ topic })));
+    await this.drain();
+  }
+
+  private pauseUntil(payload: EachBatchPayload, atMs: number): void {
+    const resume = payload.pause();
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      resume();
+    }, Math.max(0, atMs - Date.now()));
+    this.resumeTimers.add(timer);
+  }
+
+  private track(topic: string, partition: number, offset: string, work: Promise<void>): void {
+    const key = `${topic}|${partition}`;
+    const at = BigInt(offset);
+    let entry = this.trackers.get(key);
+    const lastAdded = entry?.tracker.lastAdded;
+    // An offset at or below the last one handed out means the partition was read again from its
+    // last commit (a rebalance, a rewind): start a fresh tracker; late completions of the old work go to the old one.
+    if (!entry || (lastAdded !== undefined && at <= lastAdded)) {
+      if (lastAdded !== undefined && at <= lastAdded) this.log.log(`${key} is read again from offset ${at} (handed out up to ${lastAdded}): those records may be attempted again`);
+      this.trackers.set(key, (entry = { topic, partition, tracker: new OffsetTracker() }));
+    }
+    const { tracker } = entry;
+    tracker.add(at);
+    const settled = work.then(
+      () => {
+        tracker.complete(at);
+        this.commitTimer ??= setTimeout(() => void this.commitCompleted(), COMMIT_INTERVAL_MS);
+      },
+      (err: unknown) => this.rewind(key, tracker, err),
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+  }
+
+  /** Work that failed (not an outcome: a bug or Kafka refusing writes) is done again from the first uncompleted offset. */
+  private rewind(key: string, tracker: OffsetTracker, err: unknown): void {
+    const entry = this.trackers.get(key);
+    const consumer = this.host.consumer();
+    if (!entry || entry.tracker !== tracker || !consumer) return;
+    const offset = tracker.committable();
+    this.log.error(`work on ${key} failed (${(err as Error).message}); reading again from offset ${offset}`);
+    if (offset === undefined) {
+      this.trackers.delete(key);
+      return;
+    }
+    // Until the partition is read again from `offset`, nothing past it may be committed: the batch
+    // being handled goes on tracking later records, and a commit past the failed one followed by a
+    // crash or a rebalance would skip it for good. The placeholder never completes.
+    const blocked = new OffsetTracker();
+    blocked.add(offset);
+    this.trackers.set(key, { topic: entry.topic, partition: entry.partition, tracker: blocked, committed: entry.committed, rereadFrom: offset });
+    consumer.seek({ topic: entry.topic, partition: entry.partition, offset: offset.toString() });
+  }
+
+  /** Waits (up to DRAIN_TIMEOUT_MS) for the pipelined work in flight and the batches being handled, then commits what finished. */
+  private async drain(reason?: string): Promise<void> {
+    const started = Date.now();
+    const pending = this.inFlight.size;
+    const deadline = started + DRAIN_TIMEOUT_MS;
+    while ((this.inFlight.size > 0 || this.runningBatches > 0) && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
+    }
+    await this.commitCompleted();
+    if (reason && pending > 0) {
+      const left = this.inFlight.size > 0 ? `, ${this.inFlight.size} still in flight (may be done again by a new owner)` : '';
+      this.log.log(`${reason}: finished and committed ${pending - this.inFlight.size} record(s) in flight in ${Date.now() - started} ms before rejoining${left}`);
+    }
+  }
+
+  private async commitCompleted(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const consumer = this.host.consumer();
+    if (!consumer) return;
+    const due: { entry: { committed?: bigint }; offset: bigint; topic: string; partition: number }[] = [];
+    for (const entry of this.trackers.values()) {
+      const offset = entry.tracker.committable();
+      if (offset !== undefined && offset !== entry.committed) due.push({ entry, offset, topic: entry.topic, partition: entry.partition });
+    }
+    if (due.length === 0) return;
+    try {
+      await consumer.commitOffsets(due.map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset.toString() })));
+      for (const d of due) d.entry.committed = d.offset;
+    } catch (err) {
+      // A rebalance in progress: the next generation reads from the last commit; work is not lost, maybe repeated.
+      this.log.warn(`offset commit failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+import type { EachBatchPayload } from 'kafkajs';
+import type { RecordWriter } from './kafka-producer.js';
+
+/** What the runner of a batch gives its context, once, at construction. */
+export interface KafkaBatchContextOptions {
+  /** True once the server is closing. */
+  isClosing: () => boolean;
+  /** Pipelined mode: hands the work of the record at `offset` to its partition's tracker. */
+  track?: (offset: string, work: Promise<void>) => void;
+  /** Transactional mode: the batch's transaction. */
+  writer?: RecordWriter;
+}
+
+/** False once the consumer is stopping or lost the batch's partition. */
+export function isBatchActive(payload: EachBatchPayload, closing: boolean): boolean {
+  return !closing && payload.isRunning() && !payload.isStale();
+}
+
+/**
+ * What a batch handler gets besides the batch. Read-only to the handler: what it asks for
+ * (`track`, `pauseUntil`) is read back by the runner of its batch once the handler resolved.
+ */
+export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
+  readonly #options: KafkaBatchContextOptions;
+  #pausedUntil?: number;
+  #lastTracked?: string;
+
+  constructor(payload: EachBatchPayload, options: KafkaBatchContextOptions) {
+    super([payload]);
+    this.#options = options;
+  }
+
+  get payload(): EachBatchPayload {
+    return this.args[0];
+  }
+
+  /** Transactional mode: where the handler writes the batch's records (committed with the batch's offset). */
+  get writer(): RecordWriter | undefined {
+    return this.#options.writer;
+  }
+
+  /** When the handler asked for its partition to resume (`pauseUntil`). */
+  get pausedUntil(): number | undefined {
+    return this.#pausedUntil;
+  }
+
+  /** The last offset the handler tracked. */
+  get lastTracked(): string | undefined {
+    return this.#lastTracked;
+  }
+
+  /** False once the consumer is stopping or lost the partition: stop early, the offsets will not be committed. */
+  isActive(): boolean {
+    return this.#pausedUntil === undefined && isBatchActive(this.payload, this.#options.isClosing());
+  }
+
+  /** Pipelined mode: the record at `offset` is being worked on; its offset is committed once `work` settles. */
+  track(offset: string, work: Promise<void>): void {
+    const { track } = this.#options;
+    if (!track) throw new Error('track() needs a pipelined KafkaBatchServer');
+    track(offset, work);
+    this.#lastTracked = offset;
+  }
+
+  /** Stop here: this partition is paused until `atMs` and the records not yet tracked are read again then. */
+  pauseUntil(atMs: number): void {
+    this.#pausedUntil = atMs;
+  }
+}
