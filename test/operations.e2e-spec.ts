@@ -74,7 +74,7 @@ describe('operations: metrics, logs, readiness, graceful shutdown', () => {
 
     const lines = logged.join('').split('\n').filter((l) => l.startsWith('{'));
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const attemptLine = entries.find((e) => e.webhookId === delivered.value.webhookId && e.context === 'DeliveryService');
+    const attemptLine = entries.find((e) => e.webhookId === delivered.value.webhookId && e.context === 'DeliveryAttempts');
     expect(attemptLine).toMatchObject({ level: 'debug', app: 'delivery', msg: 'attempt 1: delivered (2xx)', subscriptionId: created.body.id, outcome: 'delivered', statusCode: 200 });
     const all = logged.join('');
     for (const leaked of [secret.slice('whsec_'.length), 'customer-token-1', 'wrong-token-abc', API_TOKEN, config.subscriptions.secretsKey.toString('hex'), signature.split(',')[1]!]) {

@@ -17,6 +17,7 @@ function stats(xs) {
 }
 
 const range = (s, f = fmtInt) => (!s ? '–' : s.n === 1 ? f(s.median) : `**${f(s.median)}** (${f(s.min)}–${f(s.max)})`);
+const fmtRatio = (x) => x.toFixed(3);
 
 function pick(results, system, scenario, extra = () => true) {
   return results.filter((r) => r.system === system && r.scenario === scenario && !r.skipped && !r.failed && extra(r));
@@ -51,6 +52,8 @@ export function summarise(report) {
       s1Events: s1[0]?.published,
       s2: stats(s2.map((r) => r.perS)),
       s2Peak: stats(s2.map((r) => r.peakInFlight)),
+      s1Results: stats(s1.map((r) => r.resultsPerDelivered).filter((x) => x !== undefined)),
+      s2Results: stats(s2.map((r) => r.resultsPerDelivered).filter((x) => x !== undefined)),
       x10: stats(x10.map((r) => r.perS)),
       s4: stats(s4.map((r) => r.perS)),
       p,
@@ -83,6 +86,7 @@ export function renderDocsSection(report) {
     ...rates.map((r) => `P p99 ms @ ${fmtInt(r)}/s (p50 / max)`),
     'S1 ×10 deliveries/s',
     'S4 deliveries/s',
+    'results records / delivered (S1; S2)',
     'void / runs (failed), dup, order',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
@@ -101,6 +105,7 @@ export function renderDocsSection(report) {
       ...pCells,
       gatewayOnly(r, range(r.x10)),
       gatewayOnly(r, range(r.s4)),
+      gatewayOnly(r, `${range(r.s1Results, fmtRatio)}; ${range(r.s2Results, fmtRatio)}`),
       `${r.voids} / ${r.runs}${r.failed ? ` (${r.failed} failed)` : ''}, ${r.duplicates}, ${r.orderViolations}`,
     ];
     lines.push(`| ${cells.join(' | ')} |`);

@@ -379,6 +379,7 @@ async function startGateway(ctx) {
   return {
     procs,
     dlqTopic: `${ctx.tag}.dlq`,
+    resultsTopic: `${ctx.tag}.results`,
     gatewayPrefix: ctx.tag,
     // Delivery first: it finishes its in-flight jobs; then the producer.
     stop: async () => {
@@ -526,6 +527,8 @@ async function drainRun({ system, scenario, events, fanOut = 1, behaviour = 'ok'
     const usage = sampler.read();
     const sum = await r.call('summary', { phase, expected: events });
     const deadLettered = await dlqCount(handle);
+    // The gateway's results topic: records per delivered event (1 = one result per delivery, no hold records).
+    const resultRecords = handle.resultsTopic ? await topicSize(state.admin, handle.resultsTopic).catch(() => undefined) : undefined;
     const acc = accounting({ published: published.events, fanOut, sum, deadLettered });
     const spanS = (sum.lastReceipt - sum.firstReceipt) / 1000;
     return {
@@ -543,6 +546,7 @@ async function drainRun({ system, scenario, events, fanOut = 1, behaviour = 'ok'
       maxProcessRssMb: usage.maxProcessRssMb,
       processes: usage.processes,
       cpuMsPer1k: sum.delivered > 0 ? (usage.cpuS * 1e6) / sum.delivered : NaN,
+      resultsPerDelivered: resultRecords !== undefined && sum.delivered > 0 ? resultRecords / sum.delivered : undefined,
     };
   } finally {
     sampler.stop();

@@ -7,7 +7,7 @@ import { nextHop } from './retry/retry-tiers.js';
 /** Metrics and (at debug level) a log line per attempt, read from outcomes. */
 @Injectable()
 export class DeliveryMetrics {
-  private readonly logger = new Logger('Attempts');
+  private readonly logger = new Logger('DeliveryAttempts');
   private readonly logAttempts: boolean;
 
   constructor(
