@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
-import type { GatewayAcl } from '@app/kafka';
+import type { GatewayAcl } from '@app/topology';
 import { testKafka } from './kafka.js';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type GatewayConfig } from '@app/config';
-import { gatewayTopicSpecs, KafkaModule } from '@app/kafka';
+import { KafkaModule } from '@app/kafka';
+import { gatewayTopicSpecs } from '@app/topology';
 import { RuntimeModule } from '@app/runtime';
 import { SubscriptionsModule } from '@app/subscriptions';
 import { DeliveriesController } from './deliveries.controller.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
-import type { AttemptResult, DeliveryJob, Subscription } from '@app/contracts';
-import { invalidEvent, type KafkaMessage } from '@app/kafka';
+import { type AttemptResult, type DeliveryJob, invalidEvent, type Subscription } from '@app/contracts';
+import type { KafkaMessage } from '@app/kafka';
 import { SpanKind, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-outcome.js';

@@ -5,3 +5,4 @@ export * from './subscription.js';
 export * from './subscription.dto.js';
 export * from './dlq.dto.js';
 export * from './console.dto.js';
+export * from './invalid-record.js';

@@ -1,6 +1,5 @@
 export * from './compacted-topic-view.js';
 export * from './compacted-topic-store.js';
-export * from './gateway-topics.js';
 export { KafkaBatchContext } from './kafka-batch.context.js';
 export * from './kafka-batch.server.js';
 export * from './kafka-client.js';
@@ -10,11 +9,9 @@ export * from './kafka.module.js';
 export * from './topic-admin.js';
 export * from './topic-range.js';
 export type { Batch, KafkaMessage, IHeaders } from 'kafkajs';
-export * from './invalid-record.js';
 export * from './offset-tracker.js';
 export * from './partition-transactions.js';
 export * from './kafka-credentials.js';
 export * from './kafka-access-errors.js';
 export * from './oauth-token-provider.js';
-export * from './gateway-acls.js';
 export * from './transactional-writer.js';

@@ -1,4 +1,4 @@
-import { GATEWAY_ROLES, type GatewayRole, gatewayAcls, kafkaAclsCommands } from '@app/kafka';
+import { GATEWAY_ROLES, type GatewayRole, gatewayAcls, kafkaAclsCommands } from '@app/topology';
 import { type Command, JSON_OPTION, stringOption, UsageError } from '../command.js';
 import { table } from '../format.js';
 

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
 import { type DeadLetter, DEFAULT_REPLAY_LIMIT, type DeliveryJob, type ReplayDlqDto, type ReplayDlqView } from '@app/contracts';
-import { CompactedTopicStore, dlqReplayTransactionPrefix, KAFKA_CLIENT, KafkaTopics, type OutgoingRecord, readTopicRange, TransactionalWriter } from '@app/kafka';
+import { CompactedTopicStore, KAFKA_CLIENT, KafkaTopics, type OutgoingRecord, readTopicRange, TransactionalWriter } from '@app/kafka';
+import { dlqReplayTransactionPrefix } from '@app/topology';
 
 /** The value of a record on the replays topic (key `<dlq partition>/<dlq offset>`). */
 interface ReplayMark {

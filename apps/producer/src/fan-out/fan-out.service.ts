@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
-import { invalidEvent, KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
+import { KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
 import { GatewayMetrics, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
-import type { BodyFormat, DeliveryJob, GatewayEvent } from '@app/contracts';
+import { type BodyFormat, type DeliveryJob, type GatewayEvent, invalidEvent } from '@app/contracts';
 import { fanOut, type SourceRecordRef } from './fan-out.js';
 
 /** Records written per produce request while a batch fans out. */

@@ -1,5 +1,5 @@
 import { type GatewayConfig, gatewayTopics } from '@app/config';
-import type { TopicSpec } from './topic-admin.js';
+import type { TopicSpec } from '@app/kafka';
 
 /** The gateway's own topics with their settings (the design brief's topic table). */
 export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'delivery' | 'source'>): TopicSpec[] {

@@ -1,11 +1,19 @@
-import type { InvalidEvent } from '@app/contracts';
-import type { KafkaMessage } from 'kafkajs';
+import type { InvalidEvent } from './attempt-result.js';
+
+/** The parts of a Kafka record the invalid topic keeps (a kafkajs KafkaMessage has them). */
+export interface UnreadableRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  timestamp: string;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
 
 /** Bytes of an invalid event's value kept on the invalid topic. */
 export const INVALID_VALUE_KEPT_BYTES = 64 * 1024;
 
 /** What the invalid topic keeps of a record that could not be read, and why. */
-export function invalidEvent(message: KafkaMessage, topic: string, partition: number, reason: string, now: Date): InvalidEvent {
+export function invalidEvent(message: UnreadableRecord, topic: string, partition: number, reason: string, now: Date): InvalidEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (value !== undefined) headers[name] = (Array.isArray(value) ? value : [value]).map((v) => v.toString()).join(',');
