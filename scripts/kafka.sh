@@ -11,6 +11,8 @@
 #   KAFKA_READY_TIMEOUT [120] seconds   KAFKA_STOP_TIMEOUT [30] seconds
 #   KAFKA_HEAP_OPTS [-Xmx1g -Xms256m]   KAFKA_OPTS [] extra JVM options
 #   KAFKA_LOG_LEVEL [WARN]  level of <data>/logs/server.log
+#   KAFKA_INTERNAL_PARTITIONS [1]  partitions of __consumer_offsets and __transaction_state when the
+#     storage is formatted (Kafka's default is 50, as on a user's cluster: the benches use that)
 #   KAFKA_SECURE [1]  1: also secured listeners (TLS/mTLS/SASL/OAUTHBEARER) + ACLs; 0: plaintext only
 #   KAFKA_SASL_SSL_PORT [KAFKA_PORT+2] SCRAM/PLAIN   KAFKA_MTLS_PORT [KAFKA_PORT+3] mutual TLS
 #   KAFKA_OAUTH_PORT [KAFKA_PORT+4] OAUTHBEARER     KAFKA_OIDC_PORT [KAFKA_PORT+5] token service (HTTP)
@@ -35,6 +37,7 @@ KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx1g -Xms256m}"
 KAFKA_OPTS="${KAFKA_OPTS:-}"
 KAFKA_LOG_LEVEL="${KAFKA_LOG_LEVEL:-WARN}"
+KAFKA_INTERNAL_PARTITIONS="${KAFKA_INTERNAL_PARTITIONS:-1}"
 
 # Secured listeners (section "secured listeners" below). Only cmd_up turns them on (SECURE=1): kafka-cluster.sh
 # sources this file and calls write_config/launch directly, so its nodes stay plaintext.
@@ -170,13 +173,13 @@ auto.create.topics.enable=false
 unclean.leader.election.enable=false
 num.recovery.threads.per.data.dir=1
 
-# Internal topics: one partition each, so the single coordinator partition that the
-# readiness probe waits for serves every group.
+# Internal topics: one partition each by default (tests), so the single coordinator partition that
+# the readiness probe waits for serves every group; KAFKA_INTERNAL_PARTITIONS=50 is Kafka's default.
 offsets.topic.replication.factor=$replicas
-offsets.topic.num.partitions=1
+offsets.topic.num.partitions=$KAFKA_INTERNAL_PARTITIONS
 transaction.state.log.replication.factor=$replicas
 transaction.state.log.min.isr=$min_isr
-transaction.state.log.num.partitions=1
+transaction.state.log.num.partitions=$KAFKA_INTERNAL_PARTITIONS
 share.coordinator.state.topic.replication.factor=$replicas
 share.coordinator.state.topic.min.isr=$min_isr
 share.coordinator.state.topic.num.partitions=1

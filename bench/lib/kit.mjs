@@ -71,8 +71,16 @@ export function kafkaShEnv(brokers) {
   // KAFKA_PORT that scripts/kafka.sh manages).
   if ((process.env.KAFKA_SECURITY_PROTOCOL || 'PLAINTEXT').toUpperCase() !== 'PLAINTEXT') return undefined;
   // The figures in docs/benchmarks.md were measured on the plain broker (no secured listeners, no
-  // authorizer): a broker the bench starts is that one unless KAFKA_SECURE says otherwise.
-  return { ...process.env, KAFKA_PORT: process.env.KAFKA_PORT || m[2], KAFKA_SECURE: process.env.KAFKA_SECURE || '0' };
+  // authorizer): a broker the bench starts is that one unless KAFKA_SECURE says otherwise. Its
+  // internal topics have Kafka's default 50 partitions, as on a user's cluster (the test broker has
+  // one), in storage of its own.
+  return {
+    ...process.env,
+    KAFKA_PORT: process.env.KAFKA_PORT || m[2],
+    KAFKA_SECURE: process.env.KAFKA_SECURE || '0',
+    KAFKA_INTERNAL_PARTITIONS: process.env.KAFKA_INTERNAL_PARTITIONS || '50',
+    KAFKA_DATA_DIR: process.env.KAFKA_DATA_DIR || path.join(REPO, '.cache', 'kafka-bench', 'data'),
+  };
 }
 
 /** Starts the local broker when `brokers` is local (scripts/kafka.sh up); returns whether this call started it. */
