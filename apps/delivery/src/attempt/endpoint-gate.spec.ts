@@ -52,7 +52,7 @@ describe('EndpointGate', () => {
   });
 
   it('counts a hanging attempt by its age, and a queued job gives up after the longest wait', async () => {
-    jest.useFakeTimers();
+    jest.useFakeTimers({ now: 0 });
     try {
       const gate = new EndpointGate(2, 10, 1_000, 2_000);
       go(gate.admit('hang', HOST, 0));
@@ -60,7 +60,12 @@ describe('EndpointGate', () => {
       // No attempt has ended yet: no estimate, so jobs queue; each gives up after 2 s.
       const queued = gate.admit('hang', HOST, 0) as Promise<Admission>;
       expect(queued).toBeInstanceOf(Promise);
-      jest.advanceTimersByTime(2_000);
+      let settled = false;
+      void queued.then(() => (settled = true));
+      jest.advanceTimersByTime(1_900);
+      await Promise.resolve();
+      expect(settled).toBe(false);
+      jest.advanceTimersByTime(200);
       await expect(queued).resolves.toMatchObject({ go: false, reason: 'endpoint_busy' });
       expect(gate.queued('hang')).toBe(0);
       // Ten seconds without an answer: one more queued job would wait at least 5 s, so it is held at once.

@@ -23,8 +23,11 @@ export interface AttemptReport {
 interface Waiter {
   resolve: (admission: Admission) => void;
   probe: boolean;
-  /** Gives up after maxQueueWaitMs: the endpoint turned out slower than estimated (or had no estimate yet). */
-  timer: NodeJS.Timeout;
+  /** When it was queued: it gives up after maxQueueWaitMs (the endpoint turned out slower than estimated, or had no estimate yet). */
+  since: number;
+  /** The probes it was granted (given back if it gives up). */
+  hostProbe: boolean;
+  endpointProbe: boolean;
 }
 
 interface EndpointLoad {
@@ -39,6 +42,9 @@ interface EndpointLoad {
 
 /** Endpoints remembered while idle (their average attempt duration); past that, idle ones are forgotten as they go idle. */
 const MAX_IDLE_ENDPOINTS = 10_000;
+
+/** How often queued jobs are checked for having waited too long. */
+const SWEEP_MS = 100;
 
 /** Weight of the newest duration in the moving average. */
 const AVERAGE_WEIGHT = 0.2;
@@ -55,7 +61,7 @@ const AVERAGE_WEIGHT = 0.2;
  *   memory stays bounded and partitions pause when the budget is spent) unless the queue ahead of
  *   it would take longer than `maxQueueWaitMs` to drain, estimated from the endpoint's recent
  *   attempt durations and its oldest attempt in flight, and a queued job gives up after that long
- *   (the endpoint turned out slower, or had no estimate yet). So a fast, busy endpoint keeps its
+ *   (within 0.1 s: the endpoint turned out slower, or had no estimate yet). So a fast, busy endpoint keeps its
  *   jobs here, and a slow or hanging one holds a bounded share of the budget for a bounded time:
  *   the rest of its jobs are held back on a retry tier.
  * - When an endpoint's (or its host's) breaker opens, the jobs queued for it are held back too.
@@ -67,6 +73,7 @@ export class EndpointGate {
   private readonly endpoints = new Map<string, EndpointLoad>();
   private readonly breakers: CircuitBreakers;
   private readonly hosts: CircuitBreakers;
+  private sweepTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly cap: number,
@@ -95,18 +102,29 @@ export class EndpointGate {
       return { go: false, reason: REASONS.endpointBusy, waitMs: Math.max(drainMs, 1) };
     }
     return new Promise<Admission>((resolve) => {
-      const waiter: Waiter = {
-        resolve,
-        probe,
-        timer: setTimeout(() => {
-          const at = load.queue.indexOf(waiter);
-          if (at >= 0) load.queue.splice(at, 1);
-          this.cancelProbes(endpoint, origin, host.probe, breaker.probe);
-          resolve({ go: false, reason: REASONS.endpointBusy, waitMs: Math.max(this.drainEstimate(load, Date.now()), 1) });
-        }, this.maxQueueWaitMs),
-      };
-      load.queue.push(waiter);
+      load.queue.push({ resolve, probe, since: now, hostProbe: host.probe, endpointProbe: breaker.probe });
+      this.sweepTimer ??= setTimeout(() => this.sweep(), SWEEP_MS);
     });
+  }
+
+  /**
+   * Jobs queued longer than maxQueueWaitMs give up (held back as `endpoint_busy`). Queues are in
+   * arrival order, so only their heads are looked at; one timer for all queues, running while any
+   * job waits, rather than a timer per queued job.
+   */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = Date.now();
+    let waiting = false;
+    for (const [endpoint, load] of this.endpoints) {
+      while (load.queue.length > 0 && now - load.queue[0]!.since >= this.maxQueueWaitMs) {
+        const w = load.queue.shift()!;
+        this.cancelProbes(endpoint, load.origin, w.hostProbe, w.endpointProbe);
+        w.resolve({ go: false, reason: REASONS.endpointBusy, waitMs: Math.max(this.drainEstimate(load, now), 1) });
+      }
+      if (load.queue.length > 0) waiting = true;
+    }
+    if (waiting) this.sweepTimer = setTimeout(() => this.sweep(), SWEEP_MS);
   }
 
   /** The attempt ended: breakers and the estimate learn from it, and its slot passes to the next job queued for the endpoint. */
@@ -122,10 +140,7 @@ export class EndpointGate {
     load.inFlight--;
     if (!this.breakers.isOpen(endpoint, now) && !this.hosts.isOpen(origin, now)) {
       const next = load.queue.shift();
-      if (next) {
-        clearTimeout(next.timer);
-        next.resolve({ go: true, ticket: this.start(load, endpoint, now, next.probe) });
-      }
+      if (next) next.resolve({ go: true, ticket: this.start(load, endpoint, now, next.probe) });
     } else {
       this.holdQueued(endpoint, load, now);
     }
@@ -176,10 +191,7 @@ export class EndpointGate {
       hostRetryAt !== undefined
         ? { go: false, reason: REASONS.hostCircuitOpen, waitMs: hostRetryAt - now }
         : { go: false, reason: REASONS.circuitOpen, waitMs: Math.max(1, (this.breakers.retryAt(endpoint, now) ?? now) - now) };
-    for (const w of load.queue.splice(0)) {
-      clearTimeout(w.timer);
-      w.resolve(held);
-    }
+    for (const w of load.queue.splice(0)) w.resolve(held);
   }
 
   private cancelProbes(endpoint: string, origin: string, hostProbe: boolean, endpointProbe: boolean): void {
