@@ -93,9 +93,9 @@ const EVENT_TYPE = 'bench.event';
 const KEYS = 64; // distinct Kafka keys; per-key order is checked at the receiver
 const PAD = 'x'.repeat(150); // events of about 320 bytes, like the anchors'
 
-// One endpoint takes every delivery in S1/S2/P: the default per-endpoint cap (64 in flight; more are
-// moved aside to the 1 s retry tier) and 32 connections per origin throttle it. Tuned: the process-wide
-// cap is the only one, with a connection per attempt in flight.
+// One endpoint takes every delivery in S1/S2/P: the default per-endpoint cap (64 in flight; more wait
+// in the endpoint's in-memory queue) throttles it. Tuned: the process-wide cap is the only one, with a
+// connection per attempt in flight.
 const GATEWAY_TUNED = { DELIVERY_MAX_IN_FLIGHT: '1024', DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT: '1024', DELIVERY_CONNECTIONS_PER_ORIGIN: '1024' };
 const SYSTEMS = {
   'kafka-hooks': { kind: 'kafka-hooks', label: 'kafka-hooks, defaults', settings: 'concurrency 1 (schema default), mode committed + fallbackMode earliest' },
