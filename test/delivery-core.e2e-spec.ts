@@ -1,6 +1,6 @@
 import type { AttemptResult, DeadLetter } from '@app/contracts';
 import { Webhook } from 'standardwebhooks';
-import { testKafka } from './support/kafka.js';
+import { testKafka, TopicReader } from './support/kafka.js';
 import { GatewayRig } from './support/rig.js';
 
 /**
@@ -12,6 +12,8 @@ describe('delivery core: one writer per record, oversized jobs', () => {
   const { gateway, publisher, source, receiver } = rig;
   const results = rig.reader('results');
   const dlq = rig.reader('dlq');
+  // Who writes the configuration records: only the API (one record per confirmed API write).
+  const configs = new TopicReader(testKafka(), rig.topics.subscriptions);
 
   beforeAll(async () => {
     // A retry tier pre-created by an operator with a smaller max.message.bytes than the deliveries topic.
@@ -23,8 +25,12 @@ describe('delivery core: one writer per record, oversized jobs', () => {
     });
     await admin.disconnect();
     await rig.start();
+    await configs.start();
   });
-  afterAll(() => rig.stop());
+  afterAll(async () => {
+    await configs.stop();
+    await rig.stop();
+  });
 
   it('never loses a confirmed API write to concurrent health changes, and only a user re-enable clears a gateway disable', async () => {
     // Every other attempt fails: the delivery side starts and ends the failure streak again and again.
@@ -67,6 +73,10 @@ describe('delivery core: one writer per record, oversized jobs', () => {
     expect(reenabled.body).toMatchObject({ enabled: true, description: 'after-gone' });
     expect(reenabled.body.disabled_reason).toBeUndefined();
     expect(reenabled.body.failing_since).toBeUndefined();
+
+    // The configuration record was written by the API alone: create, 20 PATCHes, 20 rotations, 2 PATCHes.
+    await configs.waitCaughtUp();
+    expect(configs.records.filter((r) => r.key === id).length).toBe(1 + 20 + 20 + 2);
   });
 
   it("dead-letters a job whose retry record is over the tier topic's max.message.bytes, without its body, instead of reading it again", async () => {
