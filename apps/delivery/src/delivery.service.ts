@@ -11,6 +11,7 @@ import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
 import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, HOST_FAILURES, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
+import { isTransient } from './attempt/transient-error.js';
 import { HealthTracker } from './health/health-tracker.js';
 import { type HttpAttempt, HttpSender } from './http/http-sender.js';
 import { KeyOrderGate } from './ordering/key-order.gate.js';
@@ -66,6 +67,8 @@ export class DeliveryService {
         park: (waitMs) => this.hold(job, this.base(job, new Date()), REASONS.orderedBehind, waitMs),
       });
     } catch (err) {
+      // Kafka unavailable (a write, a catch-up): the partition is read again from this job, as for a failed write.
+      if (isTransient(err)) throw err;
       // A job that breaks the attempt path (a bug, not Kafka) would be read again forever: it is dead-lettered with the reason.
       this.logger.error({ msg: `delivery job failed: ${(err as Error).message}; dead-lettered`, webhookId: job.webhookId, subscriptionId: job.subscriptionId });
       const now = new Date();

@@ -10,6 +10,9 @@ import { SubscriptionRegistry } from '@app/subscriptions';
  * writes a subscription's configuration, so a rotation or PATCH the API confirmed cannot be
  * undone from here. Each record belongs to the configuration's health epoch it was written
  * under: a user's re-enable starts a new epoch, which voids it.
+ *
+ * A health write that fails (Kafka briefly unavailable) is logged and left: the attempt's outcome
+ * is known and is not made again for it; the next attempt's outcome writes the record then.
  */
 @Injectable()
 export class HealthTracker {
@@ -28,7 +31,7 @@ export class HealthTracker {
   /** A delivery ends the failure streak. */
   async delivered(sub: Subscription): Promise<void> {
     const health = this.current(sub);
-    if (health?.failingSince !== undefined && health.disabled === undefined) await this.registry.health.delete(sub.id);
+    if (health?.failingSince !== undefined && health.disabled === undefined) await this.tryWrite(sub, 'end the failure streak', () => this.registry.health.delete(sub.id));
   }
 
   /**
@@ -47,16 +50,16 @@ export class HealthTracker {
     const limit = this.autoDisableAfterMs;
     if (limit === 0 || now.getTime() - Date.parse(health.failingSince) < limit) return undefined;
     const reason = `every attempt failed since ${health.failingSince} (DELIVERY_AUTO_DISABLE_AFTER)`;
-    await this.disable(sub, reason, now);
-    return reason;
+    return (await this.disable(sub, reason, now)) ? reason : undefined;
   }
 
-  /** The gateway disables the subscription (until a user re-enables it). */
-  async disable(sub: Subscription, reason: string, now: Date): Promise<void> {
+  /** The gateway disables the subscription (until a user re-enables it); false when the write failed. */
+  async disable(sub: Subscription, reason: string, now: Date): Promise<boolean> {
     const health = this.current(sub);
-    if (health?.disabled !== undefined) return;
-    this.logger.warn({ msg: `subscription disabled: ${reason}`, subscriptionId: sub.id });
-    await this.write(sub, { ...health, disabled: { reason, at: now.toISOString() } });
+    if (health?.disabled !== undefined) return true;
+    const written = await this.write(sub, { ...health, disabled: { reason, at: now.toISOString() } });
+    if (written) this.logger.warn({ msg: `subscription disabled: ${reason}`, subscriptionId: sub.id });
+    return written;
   }
 
   /** The health record of the subscription's current epoch, if any. */
@@ -65,7 +68,18 @@ export class HealthTracker {
     return health?.epoch === (sub.healthEpoch ?? 0) ? health : undefined;
   }
 
-  private write(sub: Subscription, fields: Omit<SubscriptionHealth, 'epoch' | 'updatedAt'>): Promise<void> {
-    return this.registry.health.put(sub.id, { failingSince: fields.failingSince, disabled: fields.disabled, epoch: sub.healthEpoch ?? 0, updatedAt: new Date().toISOString() });
+  private write(sub: Subscription, fields: Omit<SubscriptionHealth, 'epoch' | 'updatedAt'>): Promise<boolean> {
+    const record: SubscriptionHealth = { failingSince: fields.failingSince, disabled: fields.disabled, epoch: sub.healthEpoch ?? 0, updatedAt: new Date().toISOString() };
+    return this.tryWrite(sub, fields.disabled ? 'disable it' : 'record its failure streak', () => this.registry.health.put(sub.id, record));
+  }
+
+  private async tryWrite(sub: Subscription, what: string, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      this.logger.warn({ msg: `could not write the health record to ${what}: ${(err as Error).message}; the next attempt writes it`, subscriptionId: sub.id });
+      return false;
+    }
   }
 }
