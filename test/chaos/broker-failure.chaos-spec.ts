@@ -39,7 +39,7 @@ describe('broker failures under steady load (three-node KRaft cluster)', () => {
   });
 
   it(`a broker killed (kill -9) and brought back three times, then every broker restarted: no loss (seed ${SEED})`, async () => {
-    const env = testEnv('brokers', { KAFKA_BROKERS: brokers, TOPIC_PARTITIONS: '6', TOPIC_REPLICATION_FACTOR: '3', RETRY_TIERS: '1s,5s', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+    const env = testEnv('brokers', { KAFKA_BROKERS: brokers, TOPIC_PARTITIONS: '6', TOPIC_REPLICATION_FACTOR: '3', RETRY_TIERS: '1s,5s', KAFKA_SESSION_TIMEOUT_MS: '10000', LOG_LEVEL: 'log' });
     const run = new LoadRun('broker-failures', env, { subscriptions: 8, perSecond: 30, receiverDelayMs: 20 });
     await run.prepare();
     const apps = [new AppProcess('producer', 'brokers-producer', env), new AppProcess('delivery', 'brokers-delivery', env)];

@@ -77,16 +77,20 @@ export class PipelinedRunner implements BatchRunner {
   joined(consumer: Consumer, held: ReadonlySet<string>): void {
     const kept = new Map<string, TrackedPartition>();
     let handedOver = 0;
+    const dropped: string[] = [];
     for (const [key, entry] of this.trackers) {
       const last = entry.tracker.lastAdded;
       if (!held.has(key) || last === undefined) {
         handedOver += entry.tracker.pending;
+        // Whoever reads it next starts at its last commit: the records after it may be attempted again.
+        if (last !== undefined) dropped.push(`${key} (committed ${entry.committed ?? 'none'}, handed out up to ${last})`);
         continue;
       }
       kept.set(key, entry);
       consumer.seek({ topic: entry.topic, partition: entry.partition, offset: (entry.rereadFrom ?? last + 1n).toString() });
     }
     this.trackers = kept;
+    if (dropped.length > 0) this.log.log(`rejoined without ${dropped.join(', ')}`);
     if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
   }
 
