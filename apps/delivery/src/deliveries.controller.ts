@@ -1,4 +1,4 @@
-import { Controller, Inject, Logger } from '@nestjs/common';
+import { Controller, Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
@@ -17,9 +17,13 @@ import { DeliveryService } from './delivery.service.js';
  * committed. A record on a retry topic that is not due yet pauses its partition until it is.
  */
 @Controller()
-export class DeliveriesController {
+export class DeliveriesController implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveriesController.name);
   private readonly budget: ConcurrencyLimit;
+  /** Jobs whose outcome was written since the watchdog last looked, and jobs in each step now. */
+  private finished = 0;
+  private readonly inStep = { attempt: 0, write: 0 };
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -33,6 +37,23 @@ export class DeliveriesController {
       m.inFlight.set(this.budget.inFlight);
       m.breakersOpen.set(this.delivery.gate.openCount(Date.now()));
     });
+    this.watchdog = setInterval(() => this.checkProgress(), WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.watchdog);
+  }
+
+  /**
+   * Says so when jobs are in flight but none finished for WATCHDOG_MS, and where they are
+   * (attempting, or writing their outcome): a stalled delivery app is visible in its log.
+   */
+  private checkProgress(): void {
+    if (this.finished === 0 && this.budget.inFlight > 0) {
+      this.logger.warn(`no job finished in ${WATCHDOG_MS / 1000} s: ${this.budget.inFlight} in flight (${this.inStep.attempt} attempting, ${this.inStep.write} writing their outcome)`);
+    }
+    this.finished = 0;
   }
 
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
@@ -53,9 +74,21 @@ export class DeliveriesController {
 
   /** event → … → job → attempt → outcome → records. Rejects only when the records could not be written (the partition is read again). */
   private async deliver(message: KafkaMessage, topic: string, partition: number): Promise<void> {
-    const outcome = await this.delivery.handle(message, topic, partition);
+    this.inStep.attempt++;
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await this.delivery.handle(message, topic, partition);
+    } finally {
+      this.inStep.attempt--;
+    }
     this.metrics.record(outcome);
-    await this.write(outcome);
+    this.inStep.write++;
+    try {
+      await this.write(outcome);
+      this.finished++;
+    } finally {
+      this.inStep.write--;
+    }
   }
 
   private async write(outcome: AttemptOutcome): Promise<void> {
@@ -70,6 +103,9 @@ export class DeliveriesController {
     }
   }
 }
+
+/** How long jobs may be in flight with none finishing before the log says so. */
+const WATCHDOG_MS = 10_000;
 
 function ids(outcome: AttemptOutcome): { webhookId?: string; subscriptionId?: string } {
   if (outcome.kind === 'unreadable') return {};
