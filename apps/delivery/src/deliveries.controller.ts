@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
 import { type Batch, isRecordTooLarge, KafkaBatchContext, KafkaProducer, type KafkaMessage } from '@app/kafka';
-import { type AttemptOutcome, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome } from './attempt/attempt-outcome.js';
+import { type AttemptOutcome, HOP_DUE_HEADER, outcomeJob, outcomeRecords, tooLargeOutcome } from './attempt/attempt-outcome.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
 import { DELIVERY_JOBS } from './delivery.constants.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
@@ -109,6 +109,6 @@ const WATCHDOG_MS = 10_000;
 
 function ids(outcome: AttemptOutcome): { webhookId?: string; subscriptionId?: string } {
   if (outcome.kind === 'unreadable') return {};
-  const job = outcome.kind === 'dead_letter' ? outcome.letter.job : outcome.kind === 'retry' || outcome.kind === 'held' ? outcome.next : undefined;
+  const job = outcomeJob(outcome);
   return { webhookId: job?.webhookId ?? outcome.result?.webhookId, subscriptionId: job?.subscriptionId ?? outcome.result?.subscriptionId };
 }

@@ -34,6 +34,11 @@ export function nextJob(outcome: AttemptOutcome): { job: DeliveryJob; waitMs: nu
   return outcome.kind === 'retry' || outcome.kind === 'held' ? { job: outcome.next, waitMs: outcome.waitMs } : undefined;
 }
 
+/** The job an outcome carries on (its next step, or its dead letter), if any. */
+export function outcomeJob(outcome: AttemptOutcome): DeliveryJob | undefined {
+  return outcome.kind === 'dead_letter' ? outcome.letter.job : nextJob(outcome)?.job;
+}
+
 /** The records that make an outcome durable: its result, and the job's next step. The one place outcomes become records. */
 export function outcomeRecords(outcome: AttemptOutcome, topics: Pick<GatewayTopics, 'results' | 'dlq' | 'invalid' | 'retry'>, now = Date.now()): OutgoingRecord[] {
   const records: OutgoingRecord[] = [];
@@ -76,7 +81,7 @@ export function resultBase(job: DeliveryJob, deliveryId: string, started: Date):
  * no job (a result record alone is never that large).
  */
 export function tooLargeOutcome(outcome: AttemptOutcome, message: string, deliveryId: string, now: Date): AttemptOutcome | undefined {
-  const job = outcome.kind === 'dead_letter' ? outcome.letter.job : nextJob(outcome)?.job;
+  const job = outcomeJob(outcome);
   if (!job) return undefined;
   const base = (outcome.kind !== 'unreadable' && outcome.result) || { ...resultBase(job, deliveryId, now), durationMs: 0, finishedAt: now.toISOString() };
   const result: AttemptResult = {
