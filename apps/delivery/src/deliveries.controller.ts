@@ -51,7 +51,9 @@ export class DeliveriesController implements OnApplicationShutdown {
    */
   private checkProgress(): void {
     if (this.finished === 0 && this.budget.inFlight > 0) {
-      this.logger.warn(`no job finished in ${WATCHDOG_MS / 1000} s: ${this.budget.inFlight} in flight (${this.inStep.attempt} attempting, ${this.inStep.write} writing their outcome)`);
+      this.logger.warn(
+        `no job finished in ${WATCHDOG_MS / 1000} s: ${this.budget.inFlight} in flight (${this.inStep.attempt} attempting: ${this.delivery.steps.describe()}; ${this.inStep.write} writing their outcome; ${this.producer.describe()})`,
+      );
     }
     this.finished = 0;
   }

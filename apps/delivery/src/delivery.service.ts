@@ -11,6 +11,7 @@ import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
 import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, HOST_FAILURES, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
+import { StepCounts } from './attempt/step-counts.js';
 import { isTransient } from './attempt/transient-error.js';
 import { HealthTracker } from './health/health-tracker.js';
 import { type HttpAttempt, HttpSender } from './http/http-sender.js';
@@ -31,6 +32,8 @@ type Base = ReturnType<typeof resultBase>;
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
   readonly gate: EndpointGate;
+  /** Jobs in each step of their attempt now (for the delivery watchdog). */
+  readonly steps = new StepCounts();
   private readonly rateLimiter = new RateLimiter();
 
   constructor(
@@ -62,10 +65,10 @@ export class DeliveryService {
       if (remaining > 0) return { kind: 'held', reason: 'not_due', next: job, waitMs: remaining };
       const place = orderPlace(job);
       if (!place) return await this.attempt(job);
-      return await this.keyOrder.run(job, place, {
+      return await this.steps.during('ordered chain', this.keyOrder.run(job, place, {
         attempt: () => this.attempt(job),
         park: (waitMs) => this.hold(job, this.base(job, new Date()), REASONS.orderedBehind, waitMs),
-      });
+      }));
     } catch (err) {
       // Kafka unavailable (a write, a catch-up): the partition is read again from this job, as for a failed write.
       if (isTransient(err)) throw err;
@@ -92,13 +95,13 @@ export class DeliveryService {
     if (sub.rateLimit) {
       let wait = this.rateLimiter.take(sub.id, sub.rateLimit.perSecond, Date.now());
       while (wait > 0 && wait <= MAX_IN_PROCESS_RATE_WAIT_MS) {
-        await new Promise((r) => setTimeout(r, wait));
+        await this.steps.during('rate limit', new Promise((r) => setTimeout(r, wait)));
         wait = this.rateLimiter.take(sub.id, sub.rateLimit.perSecond, Date.now());
       }
       if (wait > 0) return this.hold(job, here, REASONS.rateLimited, wait);
     }
     const admitted = this.gate.admit(sub.url, this.sender.target(sub.url).origin, Date.now());
-    const admission = admitted instanceof Promise ? await admitted : admitted;
+    const admission = admitted instanceof Promise ? await this.steps.during('endpoint queue', admitted) : admitted;
     if (!admission.go) return this.hold(job, here, admission.reason, admission.waitMs);
     // Signed now, after any wait in the endpoint's queue: a fresh timestamp.
     const sent = new Date();
@@ -107,7 +110,7 @@ export class DeliveryService {
     try {
       const headers = webhookHeaders(job, sub, base.deliveryId, sent);
       if (span) headers.traceparent = span.traceparent;
-      http = await this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs });
+      http = await this.steps.during('http', this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs }));
     } catch (err) {
       this.gate.finish(admission.ticket, { ok: false, hostReached: true }, Date.now());
       throw err;
@@ -137,9 +140,9 @@ export class DeliveryService {
     // Only a job that goes on (a retry, a dead letter) carries its attempts' timestamps.
     const attemptTimestamps = [...(job.attemptTimestamps ?? []), attempted.startedAt];
     if (!job.callback) {
-      if (verdict.delivered) await this.health.delivered(sub);
+      if (verdict.delivered) await this.steps.during('health write', this.health.delivered(sub));
       else {
-        const disabled = await this.health.failed(sub, finished);
+        const disabled = await this.steps.during('health write', this.health.failed(sub, finished));
         if (disabled) return deadLetter(job, { ...attempted, outcome: 'dead_lettered', reason: REASONS.autoDisabled }, attemptTimestamps);
       }
     }
@@ -153,7 +156,7 @@ export class DeliveryService {
         return { kind: 'retry', result: { ...attempted, outcome: 'retry_scheduled', nextAttemptAt }, next, waitMs: plan.delayMs };
       }
       case 'dead_letter': {
-        if (verdict.statusCode === GONE_STATUS && !job.callback) await this.health.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`, finished);
+        if (verdict.statusCode === GONE_STATUS && !job.callback) await this.steps.during('health write', this.health.disable(sub, `the endpoint answered 410 Gone at ${attempted.finishedAt}`, finished));
         this.logger.warn({ msg: `dead-lettered after attempt ${job.attempt}: ${plan.reason}`, webhookId: job.webhookId, subscriptionId: job.subscriptionId, eventId: job.eventId, attempt: job.attempt });
         return deadLetter(job, { ...attempted, outcome: 'dead_lettered', reason: plan.reason }, attemptTimestamps);
       }
@@ -196,7 +199,7 @@ export class DeliveryService {
   private async subscription(id: string): Promise<Subscription | undefined> {
     const known = this.registry.get(id);
     if (known) return known;
-    await this.registry.catchUp();
+    await this.steps.during('registry catch-up', this.registry.catchUp());
     return this.registry.get(id);
   }
 

@@ -38,6 +38,9 @@ export interface KafkaBatchServerOptions {
   onBatch?: (topic: string, partition: number, lag: number) => void;
 }
 
+/** How long a consumer may go without a fetch, or a partition with pending work without a commit, before the log says so. */
+const STALL_MS = 30_000;
+
 /** The runner of the mode the options ask for. */
 function createRunner(options: KafkaBatchServerOptions, host: BatchRunnerHost): BatchRunner {
   if (options.transactional && options.pipelined) throw new Error('KafkaBatchServer: transactional mode is for batch handlers');
@@ -68,6 +71,9 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   /** kafkajs crashed the consumer without a restart (and disconnected it). */
   private stopped = false;
   private readonly runner: BatchRunner;
+  /** When the consumer last completed a fetch (kafkajs' FETCH event), and the stall check's timer. */
+  private lastFetch = 0;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
@@ -84,6 +90,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
   }
 
   async close(): Promise<void> {
+    clearInterval(this.watchdog);
     const consumer = this.consumer;
     if (!consumer) return;
     this.closing = true;
@@ -139,6 +146,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       this.runner.attach?.(consumer);
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         const held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
+        this.log.log(`group ${groupId}: joined as ${payload.memberId}, holding ${held.size} partition(s): ${[...held].join(', ') || 'none'}`);
         this.runner.joined?.(consumer, held);
         this.options.onConsuming?.(true);
         resolve();
@@ -155,6 +163,10 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         reject(error);
       });
     });
+    consumer.on(consumer.events.FETCH, () => (this.lastFetch = Date.now()));
+    this.lastFetch = Date.now();
+    this.watchdog = setInterval(() => this.checkProgress(), STALL_MS);
+    this.watchdog.unref();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -162,6 +174,20 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
       eachBatch: (payload) => this.handleBatch(patternByTopic.get(payload.batch.topic) ?? '', payload),
     });
     await joined;
+  }
+
+  /**
+   * Says so in the log when the consumer has not fetched for STALL_MS, or a partition's committed
+   * offset has not moved for that long though work on it is pending: a stalled consumer is
+   * visible, with where it stands, instead of silent.
+   */
+  private checkProgress(): void {
+    if (this.closing || this.stopped || !this.consumer) return;
+    const now = Date.now();
+    const { groupId } = this.options;
+    if (now - this.lastFetch >= STALL_MS) this.log.warn(`group ${groupId}: no fetch completed for ${Math.round((now - this.lastFetch) / 1000)} s`);
+    const stalled = this.runner.stalled?.(now, STALL_MS) ?? [];
+    if (stalled.length > 0) this.log.warn(`group ${groupId}: commits stalled on ${stalled.join('; ')}`);
   }
 
   private async handleBatch(pattern: string, payload: EachBatchPayload): Promise<void> {

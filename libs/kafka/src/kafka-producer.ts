@@ -75,6 +75,9 @@ export class KafkaProducer {
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
   private connected = false;
+  /** Sends in progress (their start times), and how often the producer was replaced: for `describe`. */
+  private readonly sending = new Set<{ since: number }>();
+  private replaced = 0;
 
   constructor(private readonly kafka: Kafka) {
     this.producer = this.create();
@@ -141,16 +144,29 @@ export class KafkaProducer {
    */
   async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
     const producer = this.producer;
+    const sending = { since: Date.now() };
+    this.sending.add(sending);
     try {
       return await sendRecords(producer, records);
     } catch (err) {
       if (PRODUCER_STATE_LOST.has((err as { type?: string }).type ?? '') && producer === this.producer) {
+        this.replaced++;
         this.producer = this.create();
         await this.producer.connect();
         void producer.disconnect().catch(() => undefined);
       }
       throw err;
+    } finally {
+      this.sending.delete(sending);
     }
+  }
+
+  /** Where the producer stands, for a log line: sends in progress and the oldest one's age, records waiting to go out, replacements. */
+  describe(now = Date.now()): string {
+    let oldest = now;
+    for (const s of this.sending) if (s.since < oldest) oldest = s.since;
+    const age = this.sending.size > 0 ? ` (oldest ${Math.round((now - oldest) / 1000)} s)` : '';
+    return `producer: ${this.sending.size} send(s) in progress${age}, ${this.waitingRecords} record(s) waiting, replaced ${this.replaced} time(s)`;
   }
 }
 

@@ -35,6 +35,21 @@ describe('PipelinedRunner', () => {
     expect(commits.at(-1)).toEqual({ topic: 't', partition: 0, offset: '13' });
   });
 
+  it('names a partition whose first unfinished offset has not moved for the given time', async () => {
+    const { runner } = setup();
+    const { work } = await handOut(runner, [10, 11, 12]);
+    work.get(11)!.resolve();
+    await sleep(10);
+    const t0 = Date.now();
+    expect(runner.stalled(t0, 30_000)).toEqual([]);
+    expect(runner.stalled(t0 + 29_000, 30_000)).toEqual([]);
+    expect(runner.stalled(t0 + 31_000, 30_000)).toEqual(['t|0: committed none, first unfinished 10, handed out up to 12, 2 pending for 31 s']);
+    work.get(10)!.resolve();
+    work.get(12)!.resolve();
+    await sleep(COMMITTED);
+    expect(runner.stalled(t0 + 62_000, 30_000)).toEqual([]);
+  });
+
   it('rewinds to the first unfinished offset after failed work, and commits nothing past it', async () => {
     const { runner, commits, seeks, consumer } = setup();
     const { work } = await handOut(runner, [10, 11, 12]);

@@ -39,6 +39,8 @@ export class PipelinedRunner implements BatchRunner {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private commitTimer?: NodeJS.Timeout;
   private runningBatches = 0;
+  /** When each partition's commit point last moved (or its tracker began), for `stalled`. */
+  private readonly progress = new Map<string, { offset?: bigint; since: number }>();
 
   constructor(private readonly host: BatchRunnerHost) {}
 
@@ -92,6 +94,28 @@ export class PipelinedRunner implements BatchRunner {
     this.trackers = kept;
     if (dropped.length > 0) this.log.log(`rejoined without ${dropped.join(', ')}`);
     if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
+  }
+
+  /**
+   * Partitions whose first unfinished offset has not moved for `forMs` while work on it is
+   * pending, described for the log (`topic|p: committed C, first unfinished F, handed out up to
+   * L, N pending`); empty when every partition moves.
+   */
+  stalled(now: number, forMs: number): string[] {
+    const out: string[] = [];
+    for (const [key, entry] of this.trackers) {
+      const first = entry.tracker.committable();
+      const seen = this.progress.get(key);
+      if (!seen || seen.offset !== first) {
+        this.progress.set(key, { offset: first, since: now });
+        continue;
+      }
+      if (entry.tracker.pending === 0 || now - seen.since < forMs) continue;
+      const reread = entry.rereadFrom !== undefined ? `, to be read again from ${entry.rereadFrom}` : '';
+      out.push(`${key}: committed ${entry.committed ?? 'none'}, first unfinished ${first}, handed out up to ${entry.tracker.lastAdded}, ${entry.tracker.pending} pending for ${Math.round((now - seen.since) / 1000)} s${reread}`);
+    }
+    for (const key of this.progress.keys()) if (!this.trackers.has(key)) this.progress.delete(key);
+    return out;
   }
 
   /** No new fetches; the work in flight finishes and is committed before the consumer leaves the group. */
