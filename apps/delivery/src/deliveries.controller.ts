@@ -5,6 +5,7 @@ import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics 
 import { type Batch, isRecordTooLarge, KafkaBatchContext, KafkaProducer, type KafkaMessage } from '@app/kafka';
 import { type AttemptOutcome, HOP_DUE_HEADER, outcomeJob, outcomeRecords, tooLargeOutcome } from './attempt/attempt-outcome.js';
 import { ConcurrencyLimit } from './attempt/concurrency-limit.js';
+import { isTransient } from './attempt/transient-error.js';
 import { DELIVERY_JOBS } from './delivery.constants.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryService } from './delivery.service.js';
@@ -15,6 +16,13 @@ import { DeliveryService } from './delivery.service.js';
  * in an endpoint's queue included; the partition waits when that is reached), so a slow endpoint
  * holds up nothing but its own jobs. The outcome's records are written, then its offset may be
  * committed. A record on a retry topic that is not due yet pauses its partition until it is.
+ *
+ * An attempt whose outcome is known is not made again because Kafka refused its records for a
+ * while (a producer out of step after a broker failover, a lock timeout in kafkajs, a denied
+ * write): the write is retried with back-off, the outcome kept, for as long as the job is still
+ * this process's (`holdsWork`). The partition is not rewound for it, so the later jobs of the
+ * partition, finished or in flight, are not attempted again. Only work handed over (a rejoin
+ * without the partition, shutdown) gives up, uncommitted, to be done by the next owner.
  */
 @Controller()
 export class DeliveriesController implements OnApplicationShutdown {
@@ -24,6 +32,8 @@ export class DeliveriesController implements OnApplicationShutdown {
   private finished = 0;
   private readonly inStep = { attempt: 0, write: 0 };
   private readonly watchdog: NodeJS.Timeout;
+  /** Outcome writes retried since the last log line about them. */
+  private writeFailures = { count: 0, loggedAt: 0 };
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -70,12 +80,12 @@ export class DeliveriesController implements OnApplicationShutdown {
       }
       const slot = this.budget.acquire();
       if (slot !== true) await slot;
-      context.track(message.offset, this.deliver(message, batch.topic, batch.partition).finally(() => this.budget.release()));
+      context.track(message.offset, this.deliver(message, batch.topic, batch.partition, () => context.holdsWork()).finally(() => this.budget.release()));
     }
   }
 
-  /** event → … → job → attempt → outcome → records. Rejects only when the records could not be written (the partition is read again). */
-  private async deliver(message: KafkaMessage, topic: string, partition: number): Promise<void> {
+  /** event → … → job → attempt → outcome → records. Rejects only when the records could not be written and the job is no longer ours (it is read again). */
+  private async deliver(message: KafkaMessage, topic: string, partition: number, holdsWork: () => boolean): Promise<void> {
     this.inStep.attempt++;
     let outcome: AttemptOutcome;
     try {
@@ -86,11 +96,34 @@ export class DeliveriesController implements OnApplicationShutdown {
     this.metrics.record(outcome);
     this.inStep.write++;
     try {
-      await this.write(outcome);
+      await this.writeWhileHeld(outcome, holdsWork);
       this.finished++;
     } finally {
       this.inStep.write--;
     }
+  }
+
+  /** Writes the outcome's records, again with back-off after a Kafka error, while the job is still this process's. */
+  private async writeWhileHeld(outcome: AttemptOutcome, holdsWork: () => boolean): Promise<void> {
+    for (let delay = WRITE_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, WRITE_RETRY_MAX_MS)) {
+      try {
+        return await this.write(outcome);
+      } catch (err) {
+        if (!isTransient(err) || !holdsWork()) throw err;
+        this.writeFailed(err);
+        await new Promise((r) => setTimeout(r, delay));
+        if (!holdsWork()) throw err;
+      }
+    }
+  }
+
+  /** One log line a second at most about outcome writes being retried. */
+  private writeFailed(err: unknown): void {
+    this.writeFailures.count++;
+    const now = Date.now();
+    if (now - this.writeFailures.loggedAt < 1_000) return;
+    this.logger.warn(`writing ${this.writeFailures.count} outcome(s) failed since the last report (${(err as Error).message}); writing them again, not attempting them again`);
+    this.writeFailures = { count: 0, loggedAt: now };
   }
 
   private async write(outcome: AttemptOutcome): Promise<void> {
@@ -105,6 +138,10 @@ export class DeliveriesController implements OnApplicationShutdown {
     }
   }
 }
+
+/** Back-off of an outcome write retried after a Kafka error. */
+const WRITE_RETRY_FIRST_MS = 100;
+const WRITE_RETRY_MAX_MS = 5_000;
 
 /** How long jobs may be in flight with none finishing before the log says so. */
 const WATCHDOG_MS = 10_000;

@@ -8,6 +8,8 @@ export interface KafkaBatchContextOptions {
   isClosing: () => boolean;
   /** Pipelined mode: hands the work of the record at `offset` to its partition's tracker. */
   track?: (offset: string, work: Promise<void>) => void;
+  /** Pipelined mode: whether the work this batch tracked is still this process's to finish. */
+  holdsWork?: () => boolean;
   /** Transactional mode: the batch's transaction. */
   writer?: RecordWriter;
 }
@@ -61,6 +63,17 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
     if (!track) throw new Error('track() needs a pipelined KafkaBatchServer');
     track(offset, work);
     this.#lastTracked = offset;
+  }
+
+  /**
+   * Pipelined mode: true while the work this batch tracked is still this process's to finish and
+   * commit: not closing, the partition not handed over in a rejoin, nor read again after a rewind.
+   * Once false, whoever reads the partition next does the work again.
+   */
+  holdsWork(): boolean {
+    const { holdsWork } = this.#options;
+    if (!holdsWork) throw new Error('holdsWork() needs a pipelined KafkaBatchServer');
+    return holdsWork();
   }
 
   /** Stop here: this partition is paused until `atMs` and the records not yet tracked are read again then. */

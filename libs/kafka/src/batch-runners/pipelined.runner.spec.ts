@@ -35,6 +35,30 @@ describe('PipelinedRunner', () => {
     expect(commits.at(-1)).toEqual({ topic: 't', partition: 0, offset: '13' });
   });
 
+  it('says the work a batch tracked is still this process\'s until its partition is handed over, read again or the server closes', async () => {
+    const { runner, consumer, server } = setup();
+    const holds: (() => boolean)[] = [];
+    const handOutKeeping = async (offsets: number[]) => {
+      await runner.run(fakePayload(offsets).payload, async (b, context) => {
+        for (const m of b.messages) context.track(m.offset, deferred().promise);
+        holds.push(() => context.holdsWork());
+      });
+      return holds.at(-1)!;
+    };
+    const first = await handOutKeeping([10, 11]);
+    expect(first()).toBe(true);
+    runner.joined(consumer, new Set(['t|0']));
+    expect(first()).toBe(true);
+    // Read again from 10 (a rewind, a rejoin from the last commit): the old work is no longer ours to finish.
+    const again = await handOutKeeping([10, 11, 12]);
+    expect([first(), again()]).toEqual([false, true]);
+    runner.joined(consumer, new Set());
+    expect(again()).toBe(false);
+    const later = await handOutKeeping([20]);
+    server.closing = true;
+    expect(later()).toBe(false);
+  });
+
   it('names a partition whose first unfinished offset has not moved for the given time', async () => {
     const { runner } = setup();
     const { work } = await handOut(runner, [10, 11, 12]);

@@ -57,7 +57,13 @@ export class PipelinedRunner implements BatchRunner {
 
   async run(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
     const { topic, partition } = payload.batch;
-    const context = new KafkaBatchContext(payload, { isClosing: () => this.host.isClosing(), track: (offset, work) => this.track(topic, partition, offset, work) });
+    // The tracker this batch's work went to: the work stays this process's while it is the partition's.
+    let tracker: OffsetTracker | undefined;
+    const context = new KafkaBatchContext(payload, {
+      isClosing: () => this.host.isClosing(),
+      track: (offset, work) => (tracker = this.track(topic, partition, offset, work)),
+      holdsWork: () => tracker !== undefined && !this.host.isClosing() && this.trackers.get(`${topic}|${partition}`)?.tracker === tracker,
+    });
     this.runningBatches++;
     try {
       await handle(payload.batch, context);
@@ -135,7 +141,7 @@ export class PipelinedRunner implements BatchRunner {
     this.resumeTimers.add(timer);
   }
 
-  private track(topic: string, partition: number, offset: string, work: Promise<void>): void {
+  private track(topic: string, partition: number, offset: string, work: Promise<void>): OffsetTracker {
     const key = `${topic}|${partition}`;
     const at = BigInt(offset);
     let entry = this.trackers.get(key);
@@ -157,6 +163,7 @@ export class PipelinedRunner implements BatchRunner {
     );
     this.inFlight.add(settled);
     void settled.finally(() => this.inFlight.delete(settled));
+    return tracker;
   }
 
   /** Work that failed (not an outcome: a bug or Kafka refusing writes) is done again from the first uncompleted offset. */
