@@ -16,10 +16,20 @@ interface Pair {
   jobs: Set<string>;
 }
 
-/** A moment of the run worth naming in the report (a kill, a restart). */
+/** A moment of the run worth naming in the report (a kill, a restart); a fault can cost duplicates. */
 export interface Mark {
   at: number;
   label: string;
+  fault?: boolean;
+}
+
+/** A fault and the delivery attempts in flight around it (summed over the delivery processes, sampled from their /metrics). */
+export interface FaultInFlight {
+  label: string;
+  /** The last sample before the fault. */
+  atFault: number;
+  /** The most seen from the fault until the next mark: the attempts whose outcome the fault could catch unwritten. */
+  untilNextMark: number;
 }
 
 export interface AccountingReport {
@@ -46,6 +56,13 @@ export interface AccountingReport {
   republished: number;
   /** Duplicates counted by the mark (kill, restart) that came last before the duplicate receipt. */
   duplicateWindows: Record<string, number>;
+  /** Per fault, the attempts in flight at it and until the next mark (when the run sampled them). */
+  faults?: FaultInFlight[];
+  /**
+   * The most duplicates the faults may cost: the attempts in flight from each fault until the next
+   * mark, summed over the faults. Only work in flight when a fault hits may be done twice.
+   */
+  duplicateBound?: number;
 }
 
 const pairKey = (eventId: string, subscriptionId: string) => `${eventId}|${subscriptionId}`;
@@ -63,6 +80,7 @@ export class Ledger {
   private unexpected = 0;
   private jobsRead = false;
   private readonly republishedEvents = new Set<string>();
+  private readonly inFlightSamples: { at: number; count: number }[] = [];
 
   constructor(
     readonly scenario: string,
@@ -83,6 +101,16 @@ export class Ledger {
 
   mark(label: string): void {
     this.marks.push({ at: Date.now(), label });
+  }
+
+  /** A fault (a kill, a broker stopped or back): duplicates must stay within the attempts in flight around it. */
+  fault(label: string): void {
+    this.marks.push({ at: Date.now(), label, fault: true });
+  }
+
+  /** The delivery attempts in flight at `at`, summed over the delivery processes (see LoadRun). */
+  inFlight(at: number, count: number): void {
+    this.inFlightSamples.push({ at, count });
   }
 
   /** A request at the receiver (tap it with `receiver.tap(r => ledger.receive(r))`). */
@@ -158,7 +186,17 @@ export class Ledger {
       }
     }
     if (this.jobsRead) r.duplicateJobs = duplicateJobs;
+    if (this.inFlightSamples.length > 0) {
+      r.faults = marks.flatMap((m, i) => (m.fault ? [this.inFlightAround(m, marks[i + 1]?.at ?? Number.POSITIVE_INFINITY)] : []));
+      r.duplicateBound = r.faults.reduce((sum, f) => sum + f.untilNextMark, 0);
+    }
     return r;
+  }
+
+  private inFlightAround(fault: Mark, until: number): FaultInFlight {
+    const before = this.inFlightSamples.filter((s) => s.at <= fault.at).at(-1)?.count ?? 0;
+    const during = this.inFlightSamples.filter((s) => s.at > fault.at && s.at < until).map((s) => s.count);
+    return { label: fault.label, atFault: before, untilNextMark: Math.max(before, ...during) };
   }
 }
 
@@ -173,6 +211,7 @@ export function publishReport(report: AccountingReport): void {
     `  published ${report.published} events → ${report.expected} (event, subscription) pairs`,
     `  delivered ${report.delivered}, dead-lettered ${report.deadLettered}, lost ${report.lost}`,
     `  duplicates ${report.duplicates}${windows.length ? ` (${windows.join('; ')})` : ''}, split webhook-ids ${report.splitIds}, unexpected ${report.unexpected}`,
+    ...(report.duplicateBound === undefined ? [] : [`  bound on duplicates (attempts in flight from each fault to the next mark, summed) ${report.duplicateBound}`]),
     ...(report.duplicateJobs === undefined ? [] : [`  duplicate delivery jobs (producer side) ${report.duplicateJobs}`]),
     ...(report.republished ? [`  events the load generator had to publish again (its producer failed) ${report.republished}`] : []),
   ];

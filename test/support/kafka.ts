@@ -110,3 +110,27 @@ function toRecord(message: KafkaMessage, partition: number): ReadRecord {
   }
   return { key: message.key?.toString('utf8') ?? null, value, headers, partition, offset: message.offset };
 }
+
+/** Java's String.hashCode, which Kafka hashes a group id with to place it on __consumer_offsets. */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The broker (node id) that coordinates `groupId`: the leader of its __consumer_offsets partition,
+ * `abs(groupId.hashCode()) % partitions` (Kafka's GroupCoordinator placement, Utils.abs = & 0x7fffffff).
+ */
+export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+    const partitions = topics[0]!.partitions;
+    const index = (javaHash(groupId) & 0x7fffffff) % partitions.length;
+    return partitions.find((p) => p.partitionId === index)!.leader;
+  } finally {
+    await admin.disconnect();
+  }
+}

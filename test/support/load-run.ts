@@ -5,6 +5,24 @@ import { type AccountingReport, Ledger, publishReport } from './accounting.js';
 import { testKafka, TopicReader } from './kafka.js';
 import { LoadGenerator, loadSubscriptions } from './load.js';
 import { Receiver } from './receiver.js';
+import type { AppProcess } from './app-process.js';
+
+const IN_FLIGHT_SAMPLE_MS = 200;
+
+/**
+ * A delivery process's jobs in flight in the at-least-once sense: read and handed out past their
+ * partition's committed offset, finished or not (webhook_gateway_uncommitted_records), 0 when the
+ * process does not answer (killed, stopping).
+ */
+async function inFlightOf(app: AppProcess): Promise<number> {
+  try {
+    const res = await fetch(`${app.url}/metrics`, { signal: AbortSignal.timeout(1_000) });
+    const match = /^webhook_gateway_uncommitted_records\{[^}]*\} (\d+)/m.exec(await res.text());
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 export interface LoadRunOptions {
   subscriptions: number;
@@ -24,12 +42,13 @@ export class LoadRun {
   /** One receiver (one origin) per subscription, like a fleet of subscribers. */
   readonly receivers: Receiver[];
   readonly ledger: Ledger;
-  private readonly kafka: Kafka;
+  readonly kafka: Kafka;
   private readonly bySubscriptionPath = new Map<string, string>();
   private readonly dlq: TopicReader;
   private readonly jobs: TopicReader;
   private load?: LoadGenerator;
   private closed = false;
+  private sampler?: NodeJS.Timeout;
   private static readonly open = new Set<LoadRun>();
 
   /** Closes every run not finished (a test that failed half-way). */
@@ -72,6 +91,19 @@ export class LoadRun {
     this.ledger.mark('load started');
   }
 
+  /**
+   * Samples the jobs in flight in `deliveryApps` (read and not yet committed: their /metrics gauge, summed) every
+   * IN_FLIGHT_SAMPLE_MS until the run finishes: the ledger bounds the duplicates of each fault by them.
+   */
+  watchInFlight(deliveryApps: AppProcess[]): void {
+    const sample = async () => {
+      const at = Date.now();
+      const counts = await Promise.all(deliveryApps.filter((a) => a.running).map((a) => inFlightOf(a)));
+      this.ledger.inFlight(at, counts.reduce((sum, n) => sum + n, 0));
+    };
+    this.sampler = setInterval(() => void sample(), IN_FLIGHT_SAMPLE_MS);
+  }
+
   /** Resolves once `count` events have been published. */
   async untilPublished(count: number): Promise<void> {
     while ((this.load?.published ?? 0) < count) await new Promise((r) => setTimeout(r, 50));
@@ -84,6 +116,7 @@ export class LoadRun {
     const deadline = Date.now() + timeoutMs;
     while (this.ledger.outstanding > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     this.ledger.mark('everything accounted for');
+    clearInterval(this.sampler);
     await stopGateway();
     await this.jobs.waitCaughtUp();
     await this.dlq.waitCaughtUp();
@@ -97,6 +130,7 @@ export class LoadRun {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sampler);
     LoadRun.open.delete(this);
     await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), ...this.receivers.map((r) => r.stop())]);
   }

@@ -7,10 +7,8 @@ import { DeliveriesController } from './deliveries.controller.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import type { DeliveryService } from './delivery.service.js';
 
-const delivered: AttemptOutcome = {
-  kind: 'delivered',
-  result: { webhookId: 'w1', deliveryId: 'd1', subscriptionId: 's1', url: 'http://127.0.0.1/x', attempt: 1, startedAt: '2026-12-02T00:00:00.000Z', outcome: 'delivered', reason: 'ok', durationMs: 1, finishedAt: '2026-12-02T00:00:00.001Z' },
-} as AttemptOutcome;
+const result = { webhookId: 'w1', deliveryId: 'd1', subscriptionId: 's1', url: 'http://127.0.0.1/x', attempt: 1, startedAt: '2026-12-02T00:00:00.000Z', outcome: 'delivered', reason: 'ok', durationMs: 1, finishedAt: '2026-12-02T00:00:00.001Z' };
+const delivered = { kind: 'delivered', result } as AttemptOutcome;
 
 /** The controller with a delivery service that attempts by counting, and a producer whose first `failures` writes fail with `error`. */
 function setup(failures: number, error: Error) {
@@ -41,7 +39,8 @@ async function dispatchOne(controller: DeliveriesController, holds: () => boolea
   return { work };
 }
 
-const refused = () => new kafkajs.KafkaJSProtocolError({ message: 'The broker received an out of order sequence number', type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false });
+const refused = () =>
+  new kafkajs.KafkaJSProtocolError({ message: 'The broker received an out of order sequence number', type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false } as unknown as Error);
 
 describe('DeliveriesController: an outcome whose write Kafka refuses', () => {
   it('is written again, not attempted again, while the job is still this process\'s', async () => {
@@ -49,7 +48,7 @@ describe('DeliveriesController: an outcome whose write Kafka refuses', () => {
     try {
       await expect((await dispatchOne(controller, () => true)).work).resolves.toBeUndefined();
       expect(attempts.count).toBe(1);
-      expect(writes).toEqual([[{ topic: 'results', key: 's1', value: delivered.result }]]);
+      expect(writes).toEqual([[{ topic: 'results', key: 's1', value: result }]]);
     } finally {
       controller.onApplicationShutdown();
     }

@@ -176,6 +176,11 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
     await joined;
   }
 
+  /** Records handed out past their partition's committed offset, in pipelined mode (undefined in the others). */
+  uncommitted(): number | undefined {
+    return this.runner.uncommitted?.();
+  }
+
   /**
    * Says so in the log when the consumer has not fetched for STALL_MS, or a partition's committed
    * offset has not moved for that long though work on it is pending: a stalled consumer is

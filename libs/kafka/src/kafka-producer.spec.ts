@@ -61,6 +61,57 @@ describe('KafkaProducer.send', () => {
   });
 });
 
+describe('KafkaProducer: a producer that lost its idempotence state', () => {
+  /** Producers made in order; each records its events; producer 1's first send fails OUT_OF_ORDER_SEQUENCE_NUMBER. */
+  function fleet() {
+    const events: string[] = [];
+    let made = 0;
+    let connectRelease!: () => void;
+    const secondConnects = new Promise<void>((r) => (connectRelease = r));
+    const kafka = {
+      producer: () => {
+        const id = ++made;
+        let failNext = id === 1;
+        return {
+          connect: async () => {
+            if (id === 2) await secondConnects;
+            events.push(`connect ${id}`);
+          },
+          disconnect: async () => void events.push(`disconnect ${id}`),
+          sendBatch: async (batch: ProducerBatch) => {
+            events.push(`send ${id}`);
+            if (failNext) {
+              failNext = false;
+              throw new kafkajs.KafkaJSProtocolError({ message: 'out of order', type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false } as unknown as Error);
+            }
+            return batch.topicMessages!.map((t) => ({ topicName: t.topic, partition: 0, errorCode: 0 }));
+          },
+        };
+      },
+    } as unknown as Kafka;
+    return { kafka, events, connectSecond: () => connectRelease() };
+  }
+  const record = [{ topic: 't', key: null, value: 1 }];
+
+  it('is replaced once connected: no send reaches the replacement before, and the old one is disconnected after', async () => {
+    const { kafka, events, connectSecond } = fleet();
+    const producer = new KafkaProducer(kafka);
+    await producer.connect();
+    const failed = producer.send(record);
+    await new Promise((r) => setTimeout(r, 10));
+    // A send while the replacement connects waits for it.
+    const waiting = producer.send(record);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(['connect 1', 'send 1']);
+    connectSecond();
+    await expect(failed).rejects.toThrow('out of order');
+    await expect(waiting).resolves.toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events).toEqual(['connect 1', 'send 1', 'connect 2', 'send 2', 'disconnect 1']);
+    expect(producer.describe()).toContain('replaced 1 time(s)');
+  });
+});
+
 describe('RecordingPartitioner', () => {
   it("chooses kafkajs' default partition for every key, also when it remembers it, and follows a change of partition count", () => {
     const metadata = (n: number) => Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));

@@ -69,15 +69,20 @@ export function idempotentProducer(kafka: Kafka, retry = PRODUCER_RETRY): Produc
  */
 const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
+/** How long a replaced producer's sends in progress may take before it is disconnected under them. */
+const RETIRE_WAIT_MS = 120_000;
+
 export class KafkaProducer {
   private producer: Producer;
   private waiting: { records: OutgoingRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private waitingRecords = 0;
   private timer?: NodeJS.Timeout;
   private connected = false;
-  /** Sends in progress (their start times), and how often the producer was replaced: for `describe`. */
-  private readonly sending = new Set<{ since: number }>();
+  /** Sends in progress (their producer and start time), and how often the producer was replaced. */
+  private readonly sending = new Set<{ producer: Producer; since: number }>();
   private replaced = 0;
+  /** The replacement of a producer that lost its idempotence state, while it connects. */
+  private replacing?: Promise<void>;
 
   constructor(private readonly kafka: Kafka) {
     this.producer = this.create();
@@ -143,22 +148,44 @@ export class KafkaProducer {
    * who writes again: at least once, the records may be written twice.
    */
   async send(records: OutgoingRecord[]): Promise<RecordMetadata[]> {
+    // No send goes to a replacement before it is connected and has its producer id.
+    if (this.replacing) await this.replacing.catch(() => undefined);
     const producer = this.producer;
-    const sending = { since: Date.now() };
+    const sending = { producer, since: Date.now() };
     this.sending.add(sending);
     try {
       return await sendRecords(producer, records);
     } catch (err) {
-      if (PRODUCER_STATE_LOST.has((err as { type?: string }).type ?? '') && producer === this.producer) {
-        this.replaced++;
-        this.producer = this.create();
-        await this.producer.connect();
-        void producer.disconnect().catch(() => undefined);
-      }
+      if (PRODUCER_STATE_LOST.has((err as { type?: string }).type ?? '')) await this.replace(producer).catch(() => undefined);
       throw err;
     } finally {
       this.sending.delete(sending);
     }
+  }
+
+  /**
+   * A new producer (a new producer id) takes over from `lost`, once connected: kafkajs' idempotent
+   * producer sends without a producer id while it is getting one, and then releases a per-broker
+   * lock it never took (a TypeError, "reading 'release'", seen in broker-failure chaos runs when
+   * other callers' sends reached a replacement still connecting). The old producer is disconnected
+   * once its sends in progress have settled, not under them.
+   */
+  private replace(lost: Producer): Promise<void> {
+    if (lost !== this.producer) return this.replacing ?? Promise.resolve();
+    this.replacing ??= (async () => {
+      const next = this.create();
+      await next.connect();
+      this.producer = next;
+      this.replaced++;
+      void this.retire(lost);
+    })().finally(() => (this.replacing = undefined));
+    return this.replacing;
+  }
+
+  private async retire(old: Producer): Promise<void> {
+    const busy = () => [...this.sending].some((s) => s.producer === old);
+    for (let waited = 0; busy() && waited < RETIRE_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await old.disconnect().catch(() => undefined);
   }
 
   /** Where the producer stands, for a log line: sends in progress and the oldest one's age, records waiting to go out, replacements. */

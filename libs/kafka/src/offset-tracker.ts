@@ -8,11 +8,15 @@ export class OffsetTracker {
   private readonly done = new Set<bigint>();
   private head = 0;
   private last?: bigint;
+  /** Offsets added, ever, and completed-prefix entries dropped from `order`: see `counted`. */
+  private added = 0;
+  private dropped = 0;
 
   add(offset: bigint): void {
     if (this.last !== undefined && offset <= this.last) throw new Error(`offset ${offset} added after ${this.last}`);
     this.order.push(offset);
     this.last = offset;
+    this.added++;
   }
 
   complete(offset: bigint): void {
@@ -24,6 +28,7 @@ export class OffsetTracker {
     // Drop the completed prefix now and then, so the array does not grow without bound.
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order.splice(0, this.head);
+      this.dropped += this.head;
       this.head = 0;
     }
   }
@@ -36,6 +41,11 @@ export class OffsetTracker {
   /** Offsets added and not yet completed. */
   get pending(): number {
     return this.order.length - this.head - this.done.size;
+  }
+
+  /** Offsets added ever, and how many of them lie below `committable()`: a commit there leaves `added - below` uncommitted. */
+  get counted(): { added: number; below: number } {
+    return { added: this.added, below: this.dropped + this.head };
   }
 
   /** The offset to commit (the next one to consume): the first not completed, or the last + 1; undefined before any add. */

@@ -38,7 +38,8 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   const tokens = credentials.tokens;
   if (tokens) readiness.register('kafka-oauth', () => tokens.problem(), () => tokens.warning());
   readiness.register('kafka-producer', () => (producer.isConnected() ? undefined : 'the Kafka producer is not connected'));
-  const lag = app.get(GatewayMetrics).consumerLag;
+  const metrics = app.get(GatewayMetrics);
+  const lag = metrics.consumerLag;
   const { groupId } = spec.consumer;
   const consumer = new KafkaBatchServer({
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
@@ -46,6 +47,10 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
     kafka: app.get<Kafka>(KAFKA_CLIENT),
     onConsuming: (c) => readiness.markConsuming(c),
     onBatch: (topic, partition, behind) => lag.set({ group: groupId, topic, partition }, behind),
+  });
+  metrics.onScrape(() => {
+    const uncommitted = consumer.uncommitted();
+    if (uncommitted !== undefined) metrics.uncommitted.set({ group: groupId }, uncommitted);
   });
   app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   // Shutdown: not ready at once, then the consumer drains (Nest closes it again later: a no-op).

@@ -35,6 +35,12 @@ export class GatewayMetrics {
   readonly retries = new Counter({ name: `${PREFIX}retries_scheduled_total`, help: 'Records written to each retry tier (next attempts, hops and held-back jobs)', labelNames: ['tier'], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: `${PREFIX}dead_letters_total`, help: 'Jobs written to the dead-letter topic', registers: [this.registry] });
   readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Jobs being worked on by this delivery process', registers: [this.registry] });
+  readonly uncommitted = new Gauge({
+    name: `${PREFIX}uncommitted_records`,
+    help: 'Records this process has read and handed out past their partition\'s committed offset (finished or not): what a crash would make it read again',
+    labelNames: ['group'],
+    registers: [this.registry],
+  });
   readonly breakersOpen = new Gauge({ name: `${PREFIX}circuit_breakers_open`, help: 'Endpoints whose circuit breaker is open in this process', registers: [this.registry] });
   readonly consumerLag = new Gauge({
     name: `${PREFIX}consumer_lag`,

@@ -32,6 +32,8 @@ export interface BatchRunner {
   closing?(consumer: Consumer | undefined, topics: string[]): Promise<void>;
   /** The consumer left its group (or kafkajs stopped it). */
   closed?(): Promise<void>;
+  /** Records handed out past their partition's committed offset (pipelined mode). */
+  uncommitted?(): number;
   /** Partitions whose committed offset has not moved for `forMs` though work on them is pending, described for the log. */
   stalled?(now: number, forMs: number): string[];
 }

@@ -59,6 +59,20 @@ describe('PipelinedRunner', () => {
     expect(later()).toBe(false);
   });
 
+  it('counts the records handed out past the committed offset, finished or not', async () => {
+    const { runner } = setup();
+    const { work } = await handOut(runner, [10, 11, 12]);
+    expect(runner.uncommitted()).toBe(3);
+    work.get(10)!.resolve();
+    work.get(12)!.resolve();
+    await sleep(COMMITTED);
+    // Committed at 11: 11 (unfinished) and 12 (finished) would be read again after a crash.
+    expect(runner.uncommitted()).toBe(2);
+    work.get(11)!.resolve();
+    await sleep(COMMITTED);
+    expect(runner.uncommitted()).toBe(0);
+  });
+
   it('names a partition whose first unfinished offset has not moved for the given time', async () => {
     const { runner } = setup();
     const { work } = await handOut(runner, [10, 11, 12]);

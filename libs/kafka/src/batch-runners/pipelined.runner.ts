@@ -11,6 +11,8 @@ interface TrackedPartition {
   partition: number;
   tracker: OffsetTracker;
   committed?: bigint;
+  /** How many of the tracker's offsets lie below `committed` (see OffsetTracker.counted). */
+  committedCount?: number;
   /** Set when failed work rewound the partition: it is to be read again from here. */
   rereadFrom?: bigint;
 }
@@ -100,6 +102,16 @@ export class PipelinedRunner implements BatchRunner {
     this.trackers = kept;
     if (dropped.length > 0) this.log.log(`rejoined without ${dropped.join(', ')}`);
     if (handedOver > 0) this.log.log(`rejoined: ${handedOver} record(s) in flight on partitions handed over may be done again by their new owner`);
+  }
+
+  /**
+   * Records handed out past their partition's committed offset, finished or not: what this process
+   * would read again after a crash, and the most a fault can make it attempt twice.
+   */
+  uncommitted(): number {
+    let n = 0;
+    for (const entry of this.trackers.values()) n += entry.tracker.counted.added - (entry.committedCount ?? 0);
+    return n;
   }
 
   /**
@@ -206,15 +218,18 @@ export class PipelinedRunner implements BatchRunner {
     this.commitTimer = undefined;
     const consumer = this.host.consumer();
     if (!consumer) return;
-    const due: { entry: { committed?: bigint }; offset: bigint; topic: string; partition: number }[] = [];
+    const due: { entry: TrackedPartition; offset: bigint; below: number; topic: string; partition: number }[] = [];
     for (const entry of this.trackers.values()) {
       const offset = entry.tracker.committable();
-      if (offset !== undefined && offset !== entry.committed) due.push({ entry, offset, topic: entry.topic, partition: entry.partition });
+      if (offset !== undefined && offset !== entry.committed) due.push({ entry, offset, below: entry.tracker.counted.below, topic: entry.topic, partition: entry.partition });
     }
     if (due.length === 0) return;
     try {
       await consumer.commitOffsets(due.map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset.toString() })));
-      for (const d of due) d.entry.committed = d.offset;
+      for (const d of due) {
+        d.entry.committed = d.offset;
+        d.entry.committedCount = d.below;
+      }
     } catch (err) {
       // A rebalance in progress: the next generation reads from the last commit; work is not lost, maybe repeated.
       this.log.warn(`offset commit failed: ${(err as Error).message}`);
