@@ -1,3 +1,4 @@
+import kafkajs from 'kafkajs';
 import { deferred, type Deferred, fakeConsumer, fakeHost, fakePayload, sleep } from './fake-batch.testing.js';
 import { PipelinedRunner } from './pipelined.runner.js';
 
@@ -71,6 +72,36 @@ describe('PipelinedRunner', () => {
     work.get(11)!.resolve();
     await sleep(COMMITTED);
     expect(runner.uncommitted()).toBe(0);
+  });
+
+  it('retries the final commit while the coordinator moves, and not after the member was fenced', async () => {
+    const { runner, consumer, commits } = setup();
+    const refusals = [
+      new kafkajs.KafkaJSProtocolError({ message: 'not the coordinator', type: 'NOT_COORDINATOR', code: 16, retriable: true } as unknown as Error),
+      new kafkajs.KafkaJSProtocolError({ message: 'coordinator loading', type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14, retriable: true } as unknown as Error),
+    ];
+    const commit = consumer.commitOffsets.bind(consumer);
+    consumer.commitOffsets = async (offsets) => {
+      const refusal = refusals.shift();
+      if (refusal) throw refusal;
+      return commit(offsets);
+    };
+    const { work } = await handOut(runner, [10]);
+    work.get(10)!.resolve();
+    await runner.closing(consumer, ['t']);
+    expect(refusals).toEqual([]);
+    expect(commits.at(-1)).toEqual({ topic: 't', partition: 0, offset: '11' });
+
+    const fenced = setup();
+    let tries = 0;
+    fenced.consumer.commitOffsets = async () => {
+      tries++;
+      throw new kafkajs.KafkaJSProtocolError({ message: 'unknown member', type: 'UNKNOWN_MEMBER_ID', code: 25, retriable: true } as unknown as Error);
+    };
+    const more = await handOut(fenced.runner, [10]);
+    more.work.get(10)!.resolve();
+    await fenced.runner.closing(fenced.consumer, ['t']);
+    expect(tries).toBeLessThanOrEqual(2);
   });
 
   it('names a partition whose first unfinished offset has not moved for the given time', async () => {

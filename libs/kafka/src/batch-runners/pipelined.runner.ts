@@ -17,6 +17,11 @@ interface TrackedPartition {
   rereadFrom?: bigint;
 }
 
+/** Commit refusals after which this member's commits cannot succeed until it rejoins. */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID', 'REBALANCE_IN_PROGRESS']);
+/** Pause between tries of a commit refused while the group's coordinator moves. */
+const COMMIT_RETRY_MS = 500;
+
 /** How often completed offsets of pipelined work are committed. */
 const COMMIT_INTERVAL_MS = 100;
 /**
@@ -206,33 +211,44 @@ export class PipelinedRunner implements BatchRunner {
     while ((this.inFlight.size > 0 || this.runningBatches > 0) && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
     }
-    await this.commitCompleted();
+    // A coordinator moving (a broker failure) refuses commits for a few seconds: the commit is
+    // retried until the deadline, so the work finished here is not handed over uncommitted.
+    let committed = await this.commitCompleted();
+    while (committed === 'retry' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, COMMIT_RETRY_MS));
+      committed = await this.commitCompleted();
+    }
     if (reason && pending > 0) {
       const left = this.inFlight.size > 0 ? `, ${this.inFlight.size} still in flight (may be done again by a new owner)` : '';
-      this.log.log(`${reason}: finished and committed ${pending - this.inFlight.size} record(s) in flight in ${Date.now() - started} ms before rejoining${left}`);
+      const done = committed === true ? 'finished and committed' : 'finished (the commit failed: a new owner reads them again)';
+      this.log.log(`${reason}: ${done} ${pending - this.inFlight.size} record(s) in flight in ${Date.now() - started} ms before rejoining${left}`);
     }
   }
 
-  private async commitCompleted(): Promise<void> {
+  /** Commits what finished: true once done, 'retry' when the coordinator could not take it yet (it is moving), false otherwise. */
+  private async commitCompleted(): Promise<boolean | 'retry'> {
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     const consumer = this.host.consumer();
-    if (!consumer) return;
+    if (!consumer) return false;
     const due: { entry: TrackedPartition; offset: bigint; below: number; topic: string; partition: number }[] = [];
     for (const entry of this.trackers.values()) {
       const offset = entry.tracker.committable();
       if (offset !== undefined && offset !== entry.committed) due.push({ entry, offset, below: entry.tracker.counted.below, topic: entry.topic, partition: entry.partition });
     }
-    if (due.length === 0) return;
+    if (due.length === 0) return true;
     try {
       await consumer.commitOffsets(due.map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset.toString() })));
       for (const d of due) {
         d.entry.committed = d.offset;
         d.entry.committedCount = d.below;
       }
+      return true;
     } catch (err) {
       // A rebalance in progress: the next generation reads from the last commit; work is not lost, maybe repeated.
       this.log.warn(`offset commit failed: ${(err as Error).message}`);
+      const { retriable, type } = err as { retriable?: boolean; type?: string };
+      return retriable === true && !MEMBERSHIP_LOST.has(type ?? '') ? 'retry' : false;
     }
   }
 }
