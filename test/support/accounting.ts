@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { DeadLetter, DeliveryJob } from '@app/contracts';
+import type { AttemptResult, DeadLetter, DeliveryJob } from '@app/contracts';
 import type { ReceivedRequest } from './receiver.js';
 
 /** What happened to one expected (event, subscription) pair. */
 interface Pair {
   webhookIds: Set<string>;
-  /** Receipt times at the receiver (ms since epoch). */
-  receipts: number[];
+  /** Receipts at the receiver: when (ms since epoch), and the attempt's delivery id (x-webhook-delivery-id). */
+  receipts: { at: number; deliveryId: string }[];
   deadLettered: boolean;
   /**
    * Delivery jobs written for the pair (webhooks.deliveries, read committed), by record position
@@ -56,11 +56,22 @@ export interface AccountingReport {
   republished: number;
   /** Duplicates counted by the mark (kill, restart) that came last before the duplicate receipt. */
   duplicateWindows: Record<string, number>;
+  /**
+   * Why each duplicate was sent, from the result record of the attempt the receiver had already
+   * got (when the run read webhooks.results): `afterFailedAttempt`, the gateway saw that attempt
+   * fail (a timeout: the receiver got it, the answer did not come back), so it retried as it
+   * must; `outcomeUnwritten`, that attempt has no result: its outcome was never written (in
+   * flight at a fault); `outcomeWritten`, its outcome was written and it was made again anyway
+   * (read again before its offset was committed, or a retry job written twice).
+   */
+  duplicateCauses?: { afterFailedAttempt: number; outcomeUnwritten: number; outcomeWritten: number };
   /** Per fault, the attempts in flight at it and until the next mark (when the run sampled them). */
   faults?: FaultInFlight[];
   /**
-   * The most duplicates the faults may cost: the attempts in flight from each fault until the next
-   * mark, summed over the faults. Only work in flight when a fault hits may be done twice.
+   * The most duplicates the faults may cost: the jobs read and not yet committed (in flight in the
+   * at-least-once sense) from each fault until the next mark, summed over the faults. Only such
+   * work may be read, and attempted, again. It bounds the duplicates whose earlier attempt the
+   * gateway did not see fail (`duplicateCauses` outcomeUnwritten + outcomeWritten).
    */
   duplicateBound?: number;
 }
@@ -81,6 +92,9 @@ export class Ledger {
   private jobsRead = false;
   private readonly republishedEvents = new Set<string>();
   private readonly inFlightSamples: { at: number; count: number }[] = [];
+  /** Result records by delivery id: whether the attempt was delivered (read from webhooks.results). */
+  private readonly results = new Map<string, boolean>();
+  private resultsRead = false;
 
   constructor(
     readonly scenario: string,
@@ -127,13 +141,19 @@ export class Ledger {
       this.unexpected++;
       return;
     }
-    pair.receipts.push(request.at);
+    pair.receipts.push({ at: request.at, deliveryId: String(request.headers['x-webhook-delivery-id']) });
     pair.webhookIds.add(String(request.headers['webhook-id']));
   }
 
   deadLetter(letter: DeadLetter): void {
     const pair = this.pairs.get(pairKey(letter.job.eventId, letter.job.subscriptionId));
     if (pair) pair.deadLettered = true;
+  }
+
+  /** A result record of webhooks.results. */
+  result(result: AttemptResult): void {
+    this.resultsRead = true;
+    this.results.set(result.deliveryId, (this.results.get(result.deliveryId) ?? false) || result.outcome === 'delivered');
   }
 
   /** A delivery job read at `position` (`partition@offset` of webhooks.deliveries). */
@@ -172,20 +192,28 @@ export class Ledger {
     };
     const marks = [...this.marks].sort((a, b) => a.at - b.at);
     let duplicateJobs = 0;
+    const causes = { afterFailedAttempt: 0, outcomeUnwritten: 0, outcomeWritten: 0 };
     for (const [key, p] of this.pairs) {
       if (p.receipts.length > 0) r.delivered++;
       else if (p.deadLettered) r.deadLettered++;
       else r.lost++;
       if (p.webhookIds.size > 1) r.splitIds++;
       if (p.jobs.size > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
-      const receipts = [...p.receipts].sort((a, b) => a - b);
-      for (const at of receipts.slice(1)) {
+      const receipts = [...p.receipts].sort((a, b) => a.at - b.at);
+      for (const [i, { at }] of receipts.entries()) {
+        if (i === 0) continue;
         r.duplicates++;
+        // The attempt received just before this one: what did the gateway learn of it?
+        const before = this.results.get(receipts[i - 1]!.deliveryId);
+        if (before === undefined) causes.outcomeUnwritten++;
+        else if (before) causes.outcomeWritten++;
+        else causes.afterFailedAttempt++;
         const window = marks.filter((m) => m.at <= at).at(-1)?.label ?? 'before any fault';
         r.duplicateWindows[window] = (r.duplicateWindows[window] ?? 0) + 1;
       }
     }
     if (this.jobsRead) r.duplicateJobs = duplicateJobs;
+    if (this.resultsRead) r.duplicateCauses = causes;
     if (this.inFlightSamples.length > 0) {
       r.faults = marks.flatMap((m, i) => (m.fault ? [this.inFlightAround(m, marks[i + 1]?.at ?? Number.POSITIVE_INFINITY)] : []));
       r.duplicateBound = r.faults.reduce((sum, f) => sum + f.untilNextMark, 0);
@@ -211,7 +239,12 @@ export function publishReport(report: AccountingReport): void {
     `  published ${report.published} events → ${report.expected} (event, subscription) pairs`,
     `  delivered ${report.delivered}, dead-lettered ${report.deadLettered}, lost ${report.lost}`,
     `  duplicates ${report.duplicates}${windows.length ? ` (${windows.join('; ')})` : ''}, split webhook-ids ${report.splitIds}, unexpected ${report.unexpected}`,
-    ...(report.duplicateBound === undefined ? [] : [`  bound on duplicates (attempts in flight from each fault to the next mark, summed) ${report.duplicateBound}`]),
+    ...(report.duplicateCauses === undefined
+      ? []
+      : [
+          `  duplicates after an attempt the gateway saw fail ${report.duplicateCauses.afterFailedAttempt}, after one whose outcome was never written ${report.duplicateCauses.outcomeUnwritten}, after one whose outcome was written ${report.duplicateCauses.outcomeWritten}`,
+        ]),
+    ...(report.duplicateBound === undefined ? [] : [`  bound on duplicates the faults may cost (jobs read and not committed, from each fault to the next mark, summed) ${report.duplicateBound}`]),
     ...(report.duplicateJobs === undefined ? [] : [`  duplicate delivery jobs (producer side) ${report.duplicateJobs}`]),
     ...(report.republished ? [`  events the load generator had to publish again (its producer failed) ${report.republished}`] : []),
   ];

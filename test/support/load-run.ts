@@ -1,6 +1,6 @@
 import { type Kafka, logLevel } from 'kafkajs';
 import { gatewayTopics, loadConfig } from '@app/config';
-import type { DeadLetter, DeliveryJob } from '@app/contracts';
+import type { AttemptResult, DeadLetter, DeliveryJob } from '@app/contracts';
 import { type AccountingReport, Ledger, publishReport } from './accounting.js';
 import { testKafka, TopicReader } from './kafka.js';
 import { LoadGenerator, loadSubscriptions } from './load.js';
@@ -46,6 +46,7 @@ export class LoadRun {
   private readonly bySubscriptionPath = new Map<string, string>();
   private readonly dlq: TopicReader;
   private readonly jobs: TopicReader;
+  private readonly results: TopicReader;
   private load?: LoadGenerator;
   private closed = false;
   private sampler?: NodeJS.Timeout;
@@ -71,6 +72,7 @@ export class LoadRun {
     for (const receiver of this.receivers) receiver.tap((r) => this.ledger.receive(r));
     this.dlq = new TopicReader(this.kafka, topics.dlq, (r) => this.ledger.deadLetter(r.value as DeadLetter));
     this.jobs = new TopicReader(this.kafka, topics.deliveries, (r) => this.ledger.job(r.value as DeliveryJob, `${r.partition}@${r.offset}`));
+    this.results = new TopicReader(this.kafka, topics.results, (r) => this.ledger.result(r.value as AttemptResult));
   }
 
   private readonly source: string;
@@ -85,7 +87,7 @@ export class LoadRun {
   /** Subscribes through the gateway's API and starts the load. */
   async begin(apiUrl: string): Promise<void> {
     for (const [path, id] of await loadSubscriptions(apiUrl, this.receivers)) this.bySubscriptionPath.set(path, id);
-    await Promise.all([this.dlq.start(), this.jobs.start()]);
+    await Promise.all([this.dlq.start(), this.jobs.start(), this.results.start()]);
     const ids = [...this.bySubscriptionPath.values()];
     this.load = await new LoadGenerator(this.kafka, this.source, this.ledger, () => ids, { perSecond: this.options.perSecond }).start();
     this.ledger.mark('load started');
@@ -120,6 +122,7 @@ export class LoadRun {
     await stopGateway();
     await this.jobs.waitCaughtUp();
     await this.dlq.waitCaughtUp();
+    await this.results.waitCaughtUp();
     const report = this.ledger.report();
     publishReport(report);
     await this.close();
@@ -132,7 +135,7 @@ export class LoadRun {
     this.closed = true;
     clearInterval(this.sampler);
     LoadRun.open.delete(this);
-    await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), ...this.receivers.map((r) => r.stop())]);
+    await Promise.allSettled([this.load?.stop(), this.dlq.stop(), this.jobs.stop(), this.results.stop(), ...this.receivers.map((r) => r.stop())]);
   }
 
 }
