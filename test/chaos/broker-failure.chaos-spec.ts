@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { Prng } from '../../bench/prng.js';
 import { AppProcess } from '../support/app-process.js';
@@ -13,8 +14,14 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const random = new Prng(SEED);
 const randomMoment = () => new Promise((r) => setTimeout(r, 3_000 + random.next() * 5_000));
 
-/** scripts/kafka-cluster.sh: three KRaft nodes on 127.0.0.1 (ports 39111–39113 unless KAFKA_CLUSTER_PORT says otherwise). */
-const cluster = (...args: string[]) => execFileSync('bash', [path.join(ROOT, 'scripts/kafka-cluster.sh'), ...args], { cwd: ROOT, encoding: 'utf8' });
+/**
+ * scripts/kafka-cluster.sh: three KRaft nodes on 127.0.0.1 (ports 39111–39113 unless KAFKA_CLUSTER_PORT
+ * says otherwise). Run without blocking: the receivers live in this process and must go on answering
+ * while a broker starts or stops (a synchronous child process froze them for the whole cluster
+ * restart, so the gateway's attempts timed out at receivers that got them: duplicates of the test's
+ * making, not the gateway's).
+ */
+const cluster = async (...args: string[]) => (await promisify(execFile)('bash', [path.join(ROOT, 'scripts/kafka-cluster.sh'), ...args], { cwd: ROOT, encoding: 'utf8' })).stdout;
 
 /**
  * Broker failures under steady load, on a three-node cluster (replication factor 3,
@@ -31,13 +38,13 @@ const cluster = (...args: string[]) => execFileSync('bash', [path.join(ROOT, 'sc
 describe('broker failures under steady load (three-node KRaft cluster)', () => {
   let brokers: string;
 
-  beforeAll(() => {
-    cluster('up');
-    brokers = cluster('brokers').trim();
+  beforeAll(async () => {
+    await cluster('up');
+    brokers = (await cluster('brokers')).trim();
   }, 300_000);
 
-  afterAll(() => {
-    cluster('down');
+  afterAll(async () => {
+    await cluster('down');
   }, 120_000);
 
   // A failed run leaves nothing behind: its app processes, load, readers and receiver.
@@ -58,10 +65,10 @@ describe('broker failures under steady load (three-node KRaft cluster)', () => {
     const killAndBringBack = async (node: string, what = `broker ${node}`) => {
       await randomMoment();
       run.ledger.fault(`kill -9 ${what}`);
-      cluster('kill', node);
+      await cluster('kill', node);
       await randomMoment();
       run.ledger.fault(`${what} back`);
-      cluster('start', node);
+      await cluster('start', node);
     };
     for (let i = 0; i < 3; i++) await killAndBringBack(String(1 + Math.floor(random.next() * 3)));
     const coordinator = await groupCoordinator(run.kafka, loadConfig(env).delivery.groupId);
@@ -69,8 +76,8 @@ describe('broker failures under steady load (three-node KRaft cluster)', () => {
     // The whole cluster down and up again (a single-broker deployment's restart, three times over).
     await randomMoment();
     run.ledger.fault('every broker stopped');
-    cluster('down');
-    cluster('up');
+    await cluster('down');
+    await cluster('up');
     run.ledger.fault('every broker back');
 
     const report = await run.finish(async () => {

@@ -6,7 +6,7 @@ import type { ReceivedRequest } from './receiver.js';
 interface Pair {
   webhookIds: Set<string>;
   /** Receipts at the receiver: when (ms since epoch), and the attempt's delivery id (x-webhook-delivery-id). */
-  receipts: { at: number; deliveryId: string }[];
+  receipts: { at: number; deliveryId: string; attempt: string }[];
   deadLettered: boolean;
   /**
    * Delivery jobs written for the pair (webhooks.deliveries, read committed), by record position
@@ -56,6 +56,8 @@ export interface AccountingReport {
   republished: number;
   /** Duplicates counted by the mark (kill, restart) that came last before the duplicate receipt. */
   duplicateWindows: Record<string, number>;
+  /** The marks in order, with their time (ISO). */
+  marks?: { at: string; label: string }[];
   /**
    * Why each duplicate was sent, from the result record of the attempt the receiver had already
    * got (when the run read webhooks.results): `afterFailedAttempt`, the gateway saw that attempt
@@ -65,6 +67,13 @@ export interface AccountingReport {
    * (read again before its offset was committed, or a retry job written twice).
    */
   duplicateCauses?: { afterFailedAttempt: number; outcomeUnwritten: number; outcomeWritten: number };
+  /** The `afterFailedAttempt` duplicates by the reason the gateway recorded for the failed attempt (`timeout`, `http_500`, ...). */
+  failedAttemptReasons?: Record<string, number>;
+  /**
+   * The `outcomeWritten` duplicates by the attempt numbers (x-webhook-attempt) of the delivered
+   * attempt and of its repeat (`"1→1"`: the same job attempted twice, read again or written twice).
+   */
+  writtenRepeats?: Record<string, number>;
   /** Per fault, the attempts in flight at it and until the next mark (when the run sampled them). */
   faults?: FaultInFlight[];
   /**
@@ -92,8 +101,8 @@ export class Ledger {
   private jobsRead = false;
   private readonly republishedEvents = new Set<string>();
   private readonly inFlightSamples: { at: number; count: number }[] = [];
-  /** Result records by delivery id: whether the attempt was delivered (read from webhooks.results). */
-  private readonly results = new Map<string, boolean>();
+  /** Result records by delivery id: whether the attempt was delivered, else why not (read from webhooks.results). */
+  private readonly results = new Map<string, { delivered: boolean; reason: string }>();
   private resultsRead = false;
 
   constructor(
@@ -141,7 +150,7 @@ export class Ledger {
       this.unexpected++;
       return;
     }
-    pair.receipts.push({ at: request.at, deliveryId: String(request.headers['x-webhook-delivery-id']) });
+    pair.receipts.push({ at: request.at, deliveryId: String(request.headers['x-webhook-delivery-id']), attempt: String(request.headers['x-webhook-attempt']) });
     pair.webhookIds.add(String(request.headers['webhook-id']));
   }
 
@@ -153,7 +162,8 @@ export class Ledger {
   /** A result record of webhooks.results. */
   result(result: AttemptResult): void {
     this.resultsRead = true;
-    this.results.set(result.deliveryId, (this.results.get(result.deliveryId) ?? false) || result.outcome === 'delivered');
+    if (this.results.get(result.deliveryId)?.delivered) return;
+    this.results.set(result.deliveryId, { delivered: result.outcome === 'delivered', reason: result.reason });
   }
 
   /** A delivery job read at `position` (`partition@offset` of webhooks.deliveries). */
@@ -191,8 +201,11 @@ export class Ledger {
       duplicateWindows: {},
     };
     const marks = [...this.marks].sort((a, b) => a.at - b.at);
+    r.marks = marks.map((m) => ({ at: new Date(m.at).toISOString(), label: m.label }));
     let duplicateJobs = 0;
     const causes = { afterFailedAttempt: 0, outcomeUnwritten: 0, outcomeWritten: 0 };
+    const failedAttemptReasons: Record<string, number> = {};
+    const writtenRepeats: Record<string, number> = {};
     for (const [key, p] of this.pairs) {
       if (p.receipts.length > 0) r.delivered++;
       else if (p.deadLettered) r.deadLettered++;
@@ -200,20 +213,26 @@ export class Ledger {
       if (p.webhookIds.size > 1) r.splitIds++;
       if (p.jobs.size > 1 && !this.republishedEvents.has(key.slice(0, key.indexOf('|')))) duplicateJobs++;
       const receipts = [...p.receipts].sort((a, b) => a.at - b.at);
-      for (const [i, { at }] of receipts.entries()) {
+      for (const [i, { at, attempt }] of receipts.entries()) {
         if (i === 0) continue;
         r.duplicates++;
         // The attempt received just before this one: what did the gateway learn of it?
         const before = this.results.get(receipts[i - 1]!.deliveryId);
         if (before === undefined) causes.outcomeUnwritten++;
-        else if (before) causes.outcomeWritten++;
-        else causes.afterFailedAttempt++;
+        else if (before.delivered) {
+          causes.outcomeWritten++;
+          const repeat = `${receipts[i - 1]!.attempt}→${attempt}`;
+          writtenRepeats[repeat] = (writtenRepeats[repeat] ?? 0) + 1;
+        } else {
+          causes.afterFailedAttempt++;
+          failedAttemptReasons[before.reason] = (failedAttemptReasons[before.reason] ?? 0) + 1;
+        }
         const window = marks.filter((m) => m.at <= at).at(-1)?.label ?? 'before any fault';
         r.duplicateWindows[window] = (r.duplicateWindows[window] ?? 0) + 1;
       }
     }
     if (this.jobsRead) r.duplicateJobs = duplicateJobs;
-    if (this.resultsRead) r.duplicateCauses = causes;
+    if (this.resultsRead) Object.assign(r, { duplicateCauses: causes, failedAttemptReasons, writtenRepeats });
     if (this.inFlightSamples.length > 0) {
       r.faults = marks.flatMap((m, i) => (m.fault ? [this.inFlightAround(m, marks[i + 1]?.at ?? Number.POSITIVE_INFINITY)] : []));
       r.duplicateBound = r.faults.reduce((sum, f) => sum + f.untilNextMark, 0);
@@ -242,7 +261,7 @@ export function publishReport(report: AccountingReport): void {
     ...(report.duplicateCauses === undefined
       ? []
       : [
-          `  duplicates after an attempt the gateway saw fail ${report.duplicateCauses.afterFailedAttempt}, after one whose outcome was never written ${report.duplicateCauses.outcomeUnwritten}, after one whose outcome was written ${report.duplicateCauses.outcomeWritten}`,
+          `  duplicates after an attempt the gateway saw fail ${report.duplicateCauses.afterFailedAttempt} (${JSON.stringify(report.failedAttemptReasons)}), after one whose outcome was never written ${report.duplicateCauses.outcomeUnwritten}, after one whose outcome was written ${report.duplicateCauses.outcomeWritten} (attempts ${JSON.stringify(report.writtenRepeats)})`,
         ]),
     ...(report.duplicateBound === undefined ? [] : [`  bound on duplicates the faults may cost (jobs read and not committed, from each fault to the next mark, summed) ${report.duplicateBound}`]),
     ...(report.duplicateJobs === undefined ? [] : [`  duplicate delivery jobs (producer side) ${report.duplicateJobs}`]),
