@@ -66,6 +66,18 @@ export class LoadGenerator {
     }
   }
 
+  /** Connects the new producer, trying again every second while no broker answers (the whole cluster restarting). */
+  private async connectWhileDown(): Promise<void> {
+    for (;;) {
+      try {
+        return await this.producer.connect();
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable === false) throw err;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
   private async publish(count: number): Promise<void> {
     const pad = 'x'.repeat(this.options.padBytes ?? 64);
     const keys = this.options.keys ?? 64;
@@ -92,7 +104,7 @@ export class LoadGenerator {
         const old = this.producer;
         this.producer = this.create();
         await old.disconnect().catch(() => undefined);
-        await this.producer.connect();
+        await this.connectWhileDown();
         if ((err as { retriable?: boolean; type?: string }).retriable === false && (err as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER') throw err;
       }
     }
