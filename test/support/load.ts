@@ -72,7 +72,7 @@ export class LoadGenerator {
       try {
         return await this.producer.connect();
       } catch (err) {
-        if ((err as { retriable?: boolean }).retriable === false) throw err;
+        if (!worthRetrying(err)) throw err;
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
@@ -105,10 +105,24 @@ export class LoadGenerator {
         this.producer = this.create();
         await old.disconnect().catch(() => undefined);
         await this.connectWhileDown();
-        if ((err as { retriable?: boolean; type?: string }).retriable === false && (err as { type?: string }).type !== 'OUT_OF_ORDER_SEQUENCE_NUMBER') throw err;
+        if (!worthRetrying(err)) throw err;
       }
     }
   }
+}
+
+/**
+ * A send or connect that may succeed later: a retriable error, a producer out of step
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER), or one given up after kafkajs' own retries because no broker
+ * answered (a KafkaJSNonRetriableError whose cause is a connection error, as while the whole
+ * cluster restarts).
+ */
+function worthRetrying(err: unknown): boolean {
+  type Failure = { retriable?: boolean; type?: string; name?: string; cause?: unknown } | undefined;
+  for (let e = err as Failure; e; e = e.cause === e ? undefined : (e.cause as Failure)) {
+    if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError') return true;
+  }
+  return (err as Failure)?.retriable !== false;
 }
 
 /** Creates one subscription to the load events per receiver, at path `/s/<i>` of the i-th; returns path → id. */
