@@ -30,10 +30,10 @@ const cluster = async (...args: string[]) => (await promisify(execFile)('bash', 
  * the apps reconnect and resume by themselves. The last single kill is of the broker that
  * coordinates the delivery app's consumer group.
  *
- * Duplicates are bounded, not only counted: the delivery app's attempts in flight are sampled
- * through the run, and the duplicates may not exceed those in flight from each fault until the
- * next mark, summed over the faults (an attempt whose outcome is known is not made again because
- * Kafka was unavailable; only work in flight when a fault hits may be).
+ * Duplicates are bounded, not only counted: the delivery app's jobs in flight (read, not committed)
+ * are sampled through the run, and the duplicates may not exceed those in flight at each fault,
+ * summed over the faults (an attempt whose outcome is known is not made again because Kafka was
+ * unavailable; only work in flight when a fault hits may be).
  */
 describe('broker failures under steady load (three-node KRaft cluster)', () => {
   let brokers: string;
@@ -89,7 +89,7 @@ describe('broker failures under steady load (three-node KRaft cluster)', () => {
     // Exactly-once fan-out holds through failovers too, now that read_committed drops every aborted
     // transaction's records (patches/kafkajs+2.2.4.patch; before it, 3 of 22,664 jobs were read twice).
     expect(report).toMatchObject({ lost: 0, splitIds: 0, unexpected: 0, duplicateJobs: 0 });
-    // What a fault made the gateway attempt again stays within what was in flight around it.
+    // What a fault made the gateway attempt again stays within what was in flight at it.
     // Every duplicate, whatever its cause (duplicateCauses), counts against the bound.
     expect(report.duplicates).toBeLessThanOrEqual(report.duplicateBound!);
   }, TIMEOUT_MS);
