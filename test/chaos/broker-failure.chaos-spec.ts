@@ -14,6 +14,8 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const random = new Prng(SEED);
 const randomMoment = () => new Promise((r) => setTimeout(r, 3_000 + random.next() * 5_000));
 
+const execFileAsync = promisify(execFile);
+
 /**
  * scripts/kafka-cluster.sh: three KRaft nodes on 127.0.0.1 (ports 39111–39113 unless KAFKA_CLUSTER_PORT
  * says otherwise). Run without blocking: the receivers live in this process and must go on answering
@@ -21,7 +23,7 @@ const randomMoment = () => new Promise((r) => setTimeout(r, 3_000 + random.next(
  * restart, so the gateway's attempts timed out at receivers that got them: duplicates of the test's
  * making, not the gateway's).
  */
-const cluster = async (...args: string[]) => (await promisify(execFile)('bash', [path.join(ROOT, 'scripts/kafka-cluster.sh'), ...args], { cwd: ROOT, encoding: 'utf8' })).stdout;
+const cluster = async (...args: string[]) => (await execFileAsync('bash', [path.join(ROOT, 'scripts/kafka-cluster.sh'), ...args], { cwd: ROOT, encoding: 'utf8' })).stdout;
 
 /**
  * Broker failures under steady load, on a three-node cluster (replication factor 3,
