@@ -79,6 +79,7 @@ import {
   TreeSampler,
   waitReadyz,
 } from '../lib/kit.mjs';
+import { formatHops, hopBreakdown } from './hops.mjs';
 import { renderDocsSection, writeDocs } from './report.mjs';
 
 const { logLevel, Partitioners } = kafkajs;
@@ -580,9 +581,13 @@ async function pacedRuns({ system, rates }) {
   const producer = await runClients();
   const topic = await freshTopic(tag);
   const gatewaySubs = isGateway(system) ? [subscription(0)] : undefined;
-  const handle = await startSystem(system, { tag, topic, receiverUrl: state.receiverUrl, admin: state.admin, subscriptions: gatewaySubs });
+  // The gateway's apps log the times of their hops (libs/runtime/src/hop-log.ts) for the per-hop breakdown.
+  const hopLog = isGateway(system) ? path.join(logRoot, tag, 'hops') : undefined;
+  if (hopLog) mkdirSync(path.dirname(hopLog), { recursive: true });
+  const handle = await startSystem(system, { tag, topic, receiverUrl: state.receiverUrl, admin: state.admin, subscriptions: gatewaySubs, appEnv: hopLog ? { HOP_LOG: hopLog } : undefined });
   const sampler = new TreeSampler(handle.procs.map((p) => p.child.pid));
   const out = [];
+  let stopped = false;
   try {
     // Ready = a probe event delivered.
     const t = now();
@@ -645,10 +650,23 @@ async function pacedRuns({ system, rates }) {
         );
       }
     }
+    sampler.stop();
+    await handle.stop();
+    stopped = true;
+    // Per rate: where each first attempt's time went, from the hop log and the run's topics.
+    for (const r of hopLog ? out.filter((x) => !x.skipped) : []) {
+      try {
+        r.hops = (await hopBreakdown({ kafka: state.kafka, prefix: tag, hopLog, phase: `p${r.rate}` })).hops;
+        say(`  ${system} P ${r.rate}/s per hop (ms):`);
+        for (const line of formatHops({ hops: r.hops })) say(`    ${line}`);
+      } catch (err) {
+        say(`  ${system} P ${r.rate}/s: no per-hop breakdown (${err.message})`);
+      }
+    }
     return out;
   } finally {
     sampler.stop();
-    await handle.stop();
+    if (!stopped) await handle.stop();
     await deleteRunTopics(tag);
     await closeRunClients(producer);
   }

@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { GatewayConfig, GatewayTopics } from '@app/config';
 import type { Batch, KafkaBatchContext, KafkaProducer, OutgoingRecord } from '@app/kafka';
+import { HopLog } from '@app/runtime';
 import type { AttemptOutcome } from './attempt/attempt-outcome.js';
 import { StepCounts } from './attempt/step-counts.js';
 import { DeliveriesController } from './deliveries.controller.js';
@@ -26,7 +27,7 @@ function setup(failures: number, error: Error) {
   const metrics = { onScrape: () => undefined, record: () => undefined } as unknown as DeliveryMetrics;
   const config = { delivery: { maxInFlight: 10 } } as GatewayConfig;
   const topics = { results: 'results', dlq: 'dlq', invalid: 'invalid', retry: [] } as unknown as GatewayTopics;
-  const controller = new DeliveriesController(config, topics, delivery, producer, metrics);
+  const controller = new DeliveriesController(config, topics, delivery, producer, metrics, new HopLog({ tracing: { hopLog: '' } } as GatewayConfig));
   return { controller, attempts, writes };
 }
 

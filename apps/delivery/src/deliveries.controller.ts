@@ -9,6 +9,7 @@ import { isTransient } from './attempt/transient-error.js';
 import { DELIVERY_JOBS } from './delivery.constants.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryService } from './delivery.service.js';
+import { HopLog } from '@app/runtime';
 
 /**
  * Kafka edge of the delivery app: delivery jobs and retry-topic records in, outcomes out.
@@ -41,6 +42,7 @@ export class DeliveriesController implements OnApplicationShutdown {
     private readonly delivery: DeliveryService,
     private readonly producer: KafkaProducer,
     private readonly metrics: DeliveryMetrics,
+    private readonly hops: HopLog,
   ) {
     this.budget = new ConcurrencyLimit(config.delivery.maxInFlight);
     metrics.onScrape((m) => {
@@ -71,6 +73,7 @@ export class DeliveriesController implements OnApplicationShutdown {
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
   @EventPattern<string>(DELIVERY_JOBS)
   async dispatch(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
+    const readAt = Date.now();
     for (const message of batch.messages) {
       if (!context.isActive()) return;
       const hopDue = Number(message.headers?.[HOP_DUE_HEADER]?.toString() ?? 0);
@@ -80,7 +83,9 @@ export class DeliveriesController implements OnApplicationShutdown {
       }
       const slot = this.budget.acquire();
       if (slot !== true) await slot;
-      context.track(message.offset, this.deliver(message, batch.topic, batch.partition, () => context.holdsWork()).finally(() => this.budget.release()));
+      const work = this.deliver(message, batch.topic, batch.partition, () => context.holdsWork());
+      if (this.hops.enabled) void work.then(() => this.hops.write('job', { topic: batch.topic, partition: batch.partition, offset: message.offset, read: readAt, written: Date.now() }), () => undefined);
+      context.track(message.offset, work.finally(() => this.budget.release()));
     }
   }
 

@@ -151,6 +151,7 @@ export const SETTINGS = [
   { path: 'logLevel', env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
   { path: 'tracing.otlpUrl', env: 'TRACING_OTLP_URL', default: '', description: 'OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); OpenTelemetry spans are off when empty', parse: optionalHttpUrl },
   { path: 'tracing.serviceName', env: 'TRACING_SERVICE_NAME', default: 'kafka-webhook-gateway', description: 'service.name of the spans', parse: str },
+  { path: 'tracing.hopLog', env: 'HOP_LOG', default: '', description: 'Diagnostics: a path prefix; each app appends the times of every source batch (producer) or job (delivery) hop to <prefix>.<pid>.jsonl, for bench/compare/hops.mjs. Off when empty', parse: optionalStr },
   { path: 'logFormat', env: 'LOG_FORMAT', default: 'json', description: 'json (one JSON object per line, secrets and authorization redacted) or text (one readable line per entry, redacted the same way)', parse: oneOf('json', 'text') },
 ] as const satisfies readonly Setting[];
 

@@ -86,9 +86,9 @@ export class CompactedTopicStore<T> {
     return this.view.stop();
   }
 
-  /** Resolves once everything on the topic now is applied here. */
-  catchUp(timeoutMs?: number): Promise<void> {
-    return this.view.catchUp(timeoutMs);
+  /** Resolves once everything on the topic now (or at any moment since `since`) is applied here: see CompactedTopicView.catchUp. */
+  catchUp(timeoutMs?: number, since?: number): Promise<void> {
+    return this.view.catchUp(timeoutMs, since);
   }
 
   /** Writes the value and resolves once this process has applied it. */

@@ -50,6 +50,8 @@ export class CompactedTopicView {
   private admin?: Admin;
   /** The catch-up in flight, shared by the callers that arrive before its offsets are read. */
   private nextCatchUp?: Promise<void>;
+  /** The latest catch-up begun (when its end offsets were asked for), until it fails. */
+  private latest?: { askedAt: number; run: Promise<void> };
   /** Why the consumer stopped for good, if it did. */
   private failure?: Error;
 
@@ -140,12 +142,18 @@ export class CompactedTopicView {
   /**
    * Resolves once every record on the topic at the moment of the call (up to its
    * end offsets) is applied here. Callers that arrive while a catch-up is still
-   * reading its offsets share it.
+   * reading its offsets share it. Given `since` (a `Date.now()` time), the end offsets
+   * of any moment from then on serve: the latest catch-up is shared if its offsets were
+   * asked for at or after `since` (done or not), which saves the producer app a round
+   * trip per transaction when its partitions' transactions begin close together.
    */
-  catchUp(timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
-    if (this.nextCatchUp) return this.nextCatchUp;
+  catchUp(timeoutMs = WAIT_TIMEOUT_MS, since?: number): Promise<void> {
+    if (since !== undefined) {
+      if (this.latest && this.latest.askedAt >= since) return this.latest.run;
+    } else if (this.nextCatchUp) return this.nextCatchUp;
     let offsetsRead!: () => void;
     const read = new Promise<void>((r) => (offsetsRead = r));
+    const askedAt = Date.now();
     const run = (async () => {
       try {
         const offsets = await this.endOffsets();
@@ -158,8 +166,14 @@ export class CompactedTopicView {
       }
     })();
     this.nextCatchUp = run;
+    const latest = { askedAt, run };
+    this.latest = latest;
     void read.then(() => {
       if (this.nextCatchUp === run) this.nextCatchUp = undefined;
+    });
+    // A failed catch-up is not shared any more: the next caller asks again.
+    run.catch(() => {
+      if (this.latest === latest) this.latest = undefined;
     });
     return run;
   }

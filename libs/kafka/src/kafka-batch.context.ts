@@ -12,6 +12,8 @@ export interface KafkaBatchContextOptions {
   holdsWork?: () => boolean;
   /** Transactional mode: the batch's transaction. */
   writer?: RecordWriter;
+  /** When the batch was handed to the runner (`Date.now()`); the context's construction when absent. */
+  readAt?: number;
 }
 
 /** False once the consumer is stopping or lost the batch's partition. */
@@ -28,9 +30,13 @@ export class KafkaBatchContext extends BaseRpcContext<[EachBatchPayload]> {
   #pausedUntil?: number;
   #lastTracked?: string;
 
+  /** When the batch was read: handed to the runner, which may run it later (transactional mode queues it for its partition's transaction). */
+  readonly readAt: number;
+
   constructor(payload: EachBatchPayload, options: KafkaBatchContextOptions) {
     super([payload]);
     this.#options = options;
+    this.readAt = options.readAt ?? Date.now();
   }
 
   get payload(): EachBatchPayload {

@@ -36,6 +36,8 @@ export interface KafkaBatchServerOptions {
   onConsuming?: (consuming: boolean) => void;
   /** Told of each batch read: how many records the partition has past it (consumer lag). */
   onBatch?: (topic: string, partition: number, lag: number) => void;
+  /** Told when the runner is done with a batch: see BatchRunnerHost.batchDone. */
+  onBatchDone?: (batch: { topic: string; partition: number; firstOffset: string; lastOffset: string; size: number }, readAt: number) => void;
 }
 
 /** How long a consumer may go without a fetch, or a partition with pending work without a commit, before the log says so. */
@@ -77,7 +79,14 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
 
   constructor(private readonly options: KafkaBatchServerOptions) {
     super();
-    this.runner = createRunner(options, { consumer: () => this.consumer, isClosing: () => this.closing });
+    const { onBatchDone } = options;
+    this.runner = createRunner(options, {
+      consumer: () => this.consumer,
+      isClosing: () => this.closing,
+      batchDone: onBatchDone
+        ? (batch, readAt) => !batch.isEmpty() && onBatchDone({ topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset() ?? '', lastOffset: batch.lastOffset(), size: batch.messages.length }, readAt)
+        : undefined,
+    });
   }
 
   async listen(callback: (err?: unknown) => void): Promise<void> {

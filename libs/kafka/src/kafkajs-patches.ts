@@ -36,6 +36,15 @@ export function verifyKafkajsPatches(): void {
   if (!internals.kafkajsEosManager().toString().includes('const coordinatorNodes = new Map()')) {
     throw unpatched('every transaction would look its coordinators up again, four extra round trips');
   }
+  // A transaction begun while its predecessor's markers are still being written is answered
+  // CONCURRENT_TRANSACTIONS and retried: without these, each retry also looked the coordinator up
+  // again and refreshed the metadata (src/producer/eosManager/index.js, src/producer/sendMessages.js).
+  if (!internals.kafkajsEosManager().toString().includes("e.type !== 'CONCURRENT_TRANSACTIONS'")) {
+    throw unpatched('a transaction retried after CONCURRENT_TRANSACTIONS would look its coordinator up again');
+  }
+  if (!internals.kafkajsSendMessages().toString().includes("if (e.type === 'CONCURRENT_TRANSACTIONS') throw e")) {
+    throw unpatched('a send retried after CONCURRENT_TRANSACTIONS would refresh the metadata first');
+  }
   // src/index.js: an admin client keeps its metadata as long as the producer and consumer do.
   if (internals.kafkajsAdminClusterOptions().metadataMaxAge === undefined) {
     throw unpatched('every offsets lookup of an admin client would begin with a Metadata request');

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { ConfigError, type GatewayConfig } from '@app/config';
 import { KAFKA_CLIENT, KafkaBatchServer, type KafkaBatchServerOptions, KafkaCredentials, KafkaProducer } from '@app/kafka';
 import { GatewayLogger } from './logger.js';
+import { HopLog } from './hop-log.js';
 import { GatewayMetrics } from './metrics.js';
 import { Readiness } from './readiness.js';
 
@@ -41,12 +42,14 @@ export async function startGatewayApp(spec: GatewayAppSpec, config: GatewayConfi
   const metrics = app.get(GatewayMetrics);
   const lag = metrics.consumerLag;
   const { groupId } = spec.consumer;
+  const hops = app.get(HopLog);
   const consumer = new KafkaBatchServer({
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     ...spec.consumer,
     kafka: app.get<Kafka>(KAFKA_CLIENT),
     onConsuming: (c) => readiness.markConsuming(c),
     onBatch: (topic, partition, behind) => lag.set({ group: groupId, topic, partition }, behind),
+    onBatchDone: hops.enabled ? (b, readAt) => hops.write('batch', { app: spec.name, ...b, read: readAt, done: Date.now() }) : undefined,
   });
   metrics.onScrape(() => {
     const uncommitted = consumer.uncommitted();

@@ -5,3 +5,4 @@ export * from './runtime.module.js';
 export * from './metrics.js';
 export * from './logger.js';
 export * from './tracing.js';
+export * from './hop-log.js';

@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
 import { GatewayMetrics, MetricsController } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { HopLog } from './hop-log.js';
 import { Tracing } from './tracing.js';
 
 /** Probes, readiness checks, Prometheus metrics and tracing, for both apps. */
@@ -10,7 +11,7 @@ import { Tracing } from './tracing.js';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController, MetricsController],
-  providers: [Readiness, GatewayMetrics, Tracing],
-  exports: [Readiness, GatewayMetrics, Tracing],
+  providers: [Readiness, GatewayMetrics, Tracing, HopLog],
+  exports: [Readiness, GatewayMetrics, Tracing, HopLog],
 })
 export class RuntimeModule {}

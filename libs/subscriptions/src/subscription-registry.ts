@@ -99,9 +99,24 @@ export class SubscriptionRegistry implements OnModuleInit, OnApplicationShutdown
     return this.index.all();
   }
 
-  /** Resolves once everything on both topics now (up to their current end offsets) is applied here. */
-  async catchUp(): Promise<void> {
-    await Promise.all([this.configs.catchUp(), this.health.catchUp()]);
+  /**
+   * Resolves once every configuration written so far (through any instance's API) is applied
+   * here; given `since`, see CompactedTopicView.catchUp. Read-your-writes for the producer app:
+   * an event published after a subscription write returned is matched against it. Health records
+   * are the delivery side's own and are not waited for (the delivery app checks the subscription
+   * as it is at every attempt).
+   */
+  async catchUpConfigurations(since?: number): Promise<void> {
+    await this.configs.catchUp(undefined, since);
+  }
+
+  /**
+   * Resolves once everything on both topics now (up to their current end offsets) is applied here;
+   * given `since` (a `Date.now()` time), everything up to their end offsets as they were at any
+   * moment from then on (a catch-up begun since then serves).
+   */
+  async catchUp(since?: number): Promise<void> {
+    await Promise.all([this.configs.catchUp(undefined, since), this.health.catchUp(undefined, since)]);
   }
 
   private refresh(id: string): void {

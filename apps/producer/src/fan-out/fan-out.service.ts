@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
 import type { Batch } from '@app/kafka';
 import { KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafka';
-import { GatewayMetrics, Tracing } from '@app/runtime';
+import { GatewayMetrics, HopLog, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 
@@ -29,12 +29,16 @@ export class FanOutService {
     private readonly producer: KafkaProducer,
     private readonly metrics: GatewayMetrics,
     private readonly tracing: Tracing,
+    private readonly hops: HopLog,
   ) {}
 
-  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer): Promise<void> {
-    // Read-your-writes across instances: every subscription written before this batch was read is applied.
-    await this.registry.catchUp();
-    const now = new Date();
+  async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer, readAt = Date.now()): Promise<void> {
+    const now = new Date(readAt);
+    const began = this.hops.enabled ? Date.now() : 0;
+    // Read-your-writes across instances: every subscription written before this batch was read is
+    // applied (a catch-up that began after the batch was read serves: another partition's may).
+    await this.registry.catchUpConfigurations(readAt);
+    const caughtUp = this.hops.enabled ? Date.now() : 0;
     const { source, callbacks } = this.config;
     const options = { maxEventBytes: source.maxEventBytes, paths: source.paths, tenantPath: source.tenantPath, callbacks, now: () => now };
     const callbackFormat = callbacks.secret ? callbacks.format : undefined;
@@ -58,6 +62,10 @@ export class FanOutService {
       }
     }
     await writer.send(records);
+    if (this.hops.enabled) {
+      const [first, last] = [batch.messages[0]?.offset, batch.messages.at(-1)?.offset];
+      this.hops.write('fan-out', { topic: batch.topic, partition: batch.partition, firstOffset: first, lastOffset: last, began, caughtUp, sent: Date.now() });
+    }
     this.metrics.eventsConsumed.inc({ topic: batch.topic }, batch.messages.length);
     if (invalid > 0) this.metrics.eventsInvalid.inc({ topic: batch.topic }, invalid);
     this.metrics.jobsProduced.inc(produced);

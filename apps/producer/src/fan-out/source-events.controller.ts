@@ -14,6 +14,6 @@ export class SourceEventsController {
   handle(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
     if (!context.isActive()) return Promise.resolve();
     // In a transaction of the batch's partition when source transactions are on.
-    return this.fanOut.processBatch(batch, context.writer);
+    return this.fanOut.processBatch(batch, context.writer, context.readAt);
   }
 }

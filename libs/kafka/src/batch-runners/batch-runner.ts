@@ -11,6 +11,11 @@ export interface BatchRunnerHost {
   consumer(): Consumer | undefined;
   /** True once close() began. */
   isClosing(): boolean;
+  /**
+   * Told when the runner is done with a batch (batch and transactional modes: committed; pipelined:
+   * handed out), with the time the batch was handed to the runner (`Date.now()`).
+   */
+  batchDone?(batch: Batch, readAt: number): void;
 }
 
 /**
