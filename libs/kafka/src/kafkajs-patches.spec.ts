@@ -112,12 +112,13 @@ describe('kafkajs transaction coordinators (patches/kafkajs+2.2.4.patch)', () =>
   const setup = () => {
     const lookups: number[] = [];
     const calls: string[] = [];
-    let failNext: string | undefined;
+    let failNext: { name: string; type: string } | undefined;
     const answer = (name: string, value: unknown = {}) => () => {
       calls.push(name);
-      if (failNext === name) {
+      if (failNext?.name === name) {
+        const { type } = failNext;
         failNext = undefined;
-        return Promise.reject(Object.assign(new Error('not the coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR', retriable: true }));
+        return Promise.reject(Object.assign(new Error(type === 'NOT_COORDINATOR' ? 'not the coordinator' : 'concurrent transactions'), { name: 'KafkaJSProtocolError', type, retriable: true }));
       }
       return Promise.resolve(value);
     };
@@ -146,7 +147,7 @@ describe('kafkajs transaction coordinators (patches/kafkajs+2.2.4.patch)', () =>
       await eos.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] });
       await eos.commit();
     };
-    return { eos, transaction, lookups, calls, fail: (name: string) => (failNext = name) };
+    return { eos, transaction, lookups, calls, fail: (name: string, type = 'NOT_COORDINATOR') => (failNext = { name, type }) };
   };
 
   it('looks the coordinators up once, not before every request of every transaction', async () => {
@@ -167,6 +168,16 @@ describe('kafkajs transaction coordinators (patches/kafkajs+2.2.4.patch)', () =>
     expect(lookups).toEqual([1, 1, 0]);
     await eos.abort();
     expect(lookups).toEqual([1, 1, 0, 1]);
+  });
+
+  it('keeps the coordinator after CONCURRENT_TRANSACTIONS (the previous transaction is still completing there)', async () => {
+    const { eos, transaction, lookups, fail } = setup();
+    await eos.initProducerId();
+    await transaction();
+    fail('AddPartitionsToTxn', 'CONCURRENT_TRANSACTIONS');
+    await expect(transaction()).rejects.toThrow('concurrent transactions');
+    await eos.abort();
+    expect(lookups).toEqual([1, 1, 0]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
 import { type AttemptResult, OUTCOMES, type SubscriptionHealthView } from '@app/contracts';
@@ -15,22 +15,38 @@ function parseResult(value: Buffer): AttemptResult {
   return result as AttemptResult;
 }
 
+/** How long the first request waits for the first read before it answers with what was read so far. */
+const FIRST_READ_WAIT_MS = 10_000;
+/** The digest stops reading (and forgets) after this long without a console request. */
+const IDLE_STOP_MS = 15 * 60_000;
+
+/** One reading of the two topics: the views and the digest they feed. */
+interface Reading {
+  digest: ResultsDigest;
+  views: CompactedTopicStore<unknown>[];
+  /** The first read (from the beginning to the end offsets of its start). */
+  loading: Promise<void>;
+  loaded: boolean;
+}
+
 /**
  * The delivery console's data: reads the results and dlq topics from the beginning
  * (each in a group of its own that never commits) into a bounded `ResultsDigest`.
- * The first read runs in the background, so the app does not wait for it; once it
- * is done, `current()` catches up with both topics before the API answers, so an
- * answer includes every result written before the call.
+ * On demand: the first console request starts the read (and waits for it up to
+ * FIRST_READ_WAIT_MS), and the reading stops after IDLE_STOP_MS without a request.
+ * Reading every result record cost the producer app about 8% of its CPU per delivery
+ * in the S1 benchmark (docs/benchmarks.md), whether anyone looked or not. Once the
+ * first read is done, `current()` catches up with both topics before the API answers,
+ * so an answer includes every result written before the call.
  */
 @Injectable()
-export class ResultsDigestService implements OnModuleInit, OnApplicationShutdown {
+export class ResultsDigestService implements OnApplicationShutdown {
   private readonly logger = new Logger(ResultsDigestService.name);
-  private readonly digest = new ResultsDigest();
-  /** The two topics read as streams: nothing is kept but the digest. */
-  private readonly views: CompactedTopicStore<unknown>[];
-  private loading?: Promise<void>;
-  private loaded = false;
+  private reading?: Reading;
+  private lastUse = 0;
+  private readonly idleCheck: NodeJS.Timeout;
   private stopping = false;
+  private readonly open: () => CompactedTopicStore<unknown>[];
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -40,55 +56,91 @@ export class ResultsDigestService implements OnModuleInit, OnApplicationShutdown
   ) {
     const stream = <T>(topic: string, name: string, decode: (value: Buffer) => T, onChange: (key: string, value: T | undefined) => void) =>
       new CompactedTopicStore<T>({ kafka, topic, groupPrefix: gatewayGroupPrefixes(config).console, name, decode, onChange, keepValues: false, startTimeoutMs: LOAD_TIMEOUT_MS });
-    this.views = [
-      stream(t.results, 'the results digest', parseResult, (_key, result) => {
-        if (result) this.digest.addResult(result);
-      }),
-      // A dead letter counts whatever its value holds.
-      stream(t.dlq, 'the dead-letter digest', () => true, (id, letter) => {
-        if (letter) this.digest.addDeadLetter(id);
-      }) as CompactedTopicStore<unknown>,
-    ] as CompactedTopicStore<unknown>[];
-  }
-
-  onModuleInit(): void {
-    this.loading = this.load();
+    this.open = () => {
+      const digest = this.reading!.digest;
+      return [
+        stream(t.results, 'the results digest', parseResult, (_key, result) => {
+          if (result) digest.addResult(result);
+        }),
+        // A dead letter counts whatever its value holds.
+        stream(t.dlq, 'the dead-letter digest', () => true, (id, letter) => {
+          if (letter) digest.addDeadLetter(id);
+        }) as CompactedTopicStore<unknown>,
+      ] as CompactedTopicStore<unknown>[];
+    };
+    this.idleCheck = setInterval(() => void this.stopIfIdle(), 60_000);
+    this.idleCheck.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.views.map((v) => v.stop()));
-    await this.loading;
+    clearInterval(this.idleCheck);
+    await this.stop();
   }
 
-  /** Catches up with both topics once the first read is done; says whether it is. */
+  /**
+   * Starts reading if it is not (and waits up to FIRST_READ_WAIT_MS for the first read);
+   * catches up with both topics once the first read is done; says whether it is.
+   */
   async current(): Promise<{ caughtUp: boolean }> {
-    if (!this.loaded) return { caughtUp: false };
-    await Promise.all(this.views.map((v) => v.catchUp()));
+    this.lastUse = Date.now();
+    const reading = this.start();
+    if (!reading.loaded) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([reading.loading, new Promise((r) => (timer = setTimeout(r, FIRST_READ_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (!reading.loaded) return { caughtUp: false };
+    }
+    await Promise.all(reading.views.map((v) => v.catchUp()));
     return { caughtUp: true };
   }
 
   known(subscriptionId: string): boolean {
-    return this.digest.has(subscriptionId);
+    return this.reading?.digest.has(subscriptionId) ?? false;
   }
 
   health(subscriptionId: string): SubscriptionHealthView {
-    return this.digest.health(subscriptionId);
+    return (this.reading?.digest ?? EMPTY).health(subscriptionId);
   }
 
   attempts(subscriptionId: string, limit?: number): AttemptResult[] {
-    return this.digest.attempts(subscriptionId, limit);
+    return this.reading?.digest.attempts(subscriptionId, limit) ?? [];
   }
 
-  private async load(): Promise<void> {
+  private start(): Reading {
+    if (this.reading) return this.reading;
+    const reading: Reading = { digest: new ResultsDigest(), views: [], loading: Promise.resolve(), loaded: false };
+    this.reading = reading;
+    reading.views = this.open();
+    reading.loading = this.load(reading);
+    return reading;
+  }
+
+  private async load(reading: Reading): Promise<void> {
     const started = Date.now();
     try {
       await this.topics.ensure();
-      await Promise.all(this.views.map((v) => v.start()));
-      this.loaded = true;
-      this.logger.log(`results digest caught up: ${this.digest.size} subscriptions (${Date.now() - started} ms)`);
+      await Promise.all(reading.views.map((v) => v.start()));
+      reading.loaded = true;
+      this.logger.log(`results digest caught up: ${reading.digest.size} subscriptions (${Date.now() - started} ms)`);
     } catch (err) {
-      if (!this.stopping) this.logger.error(`results digest: ${(err as Error).message}; the console shows what was read so far`);
+      if (!this.stopping && this.reading === reading) this.logger.error(`results digest: ${(err as Error).message}; the console shows what was read so far`);
     }
   }
+
+  private async stopIfIdle(): Promise<void> {
+    if (!this.reading || Date.now() - this.lastUse < IDLE_STOP_MS) return;
+    this.logger.log(`results digest: no console request for ${IDLE_STOP_MS / 60_000} min, stopped reading (the next request reads again)`);
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    const reading = this.reading;
+    this.reading = undefined;
+    if (!reading) return;
+    await Promise.all(reading.views.map((v) => v.stop()));
+    await reading.loading;
+  }
 }
+
+const EMPTY = new ResultsDigest();
