@@ -73,7 +73,6 @@ export class DeliveriesController implements OnApplicationShutdown {
   /** Hands out each record's work; returns once the batch is handed out or the partition must wait. */
   @EventPattern<string>(DELIVERY_JOBS)
   async dispatch(@Payload() batch: Batch, @Ctx() context: KafkaBatchContext): Promise<void> {
-    const readAt = Date.now();
     for (const message of batch.messages) {
       if (!context.isActive()) return;
       const hopDue = Number(message.headers?.[HOP_DUE_HEADER]?.toString() ?? 0);
@@ -84,7 +83,7 @@ export class DeliveriesController implements OnApplicationShutdown {
       const slot = this.budget.acquire();
       if (slot !== true) await slot;
       const work = this.deliver(message, batch.topic, batch.partition, () => context.holdsWork());
-      if (this.hops.enabled) void work.then(() => this.hops.write('job', { topic: batch.topic, partition: batch.partition, offset: message.offset, read: readAt, written: Date.now() }), () => undefined);
+      if (this.hops.enabled) void work.then(() => this.hops.write('job', { topic: batch.topic, partition: batch.partition, offset: message.offset, read: context.readAt, written: Date.now() }), () => undefined);
       context.track(message.offset, work.finally(() => this.budget.release()));
     }
   }

@@ -71,7 +71,6 @@ export class PipelinedRunner implements BatchRunner {
       track: (offset, work) => (tracker = this.track(topic, partition, offset, work)),
       holdsWork: () => tracker !== undefined && !this.host.isClosing() && this.trackers.get(`${topic}|${partition}`)?.tracker === tracker,
     });
-    const readAt = Date.now();
     this.runningBatches++;
     try {
       await handle(payload.batch, context);
@@ -80,7 +79,7 @@ export class PipelinedRunner implements BatchRunner {
     }
     // The partition reads on from the last record handed out; commits follow the work.
     if (context.lastTracked !== undefined) payload.resolveOffset(context.lastTracked);
-    this.host.batchDone?.(payload.batch, readAt);
+    this.host.batchDone?.(payload.batch, context.readAt);
     if (context.pausedUntil !== undefined && !this.host.isClosing()) this.pauseUntil(payload, context.pausedUntil);
   }
 

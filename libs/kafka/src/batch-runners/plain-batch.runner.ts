@@ -11,7 +11,6 @@ export class PlainBatchRunner implements BatchRunner {
   constructor(private readonly host: BatchRunnerHost) {}
 
   async run(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
-    const readAt = Date.now();
     const context = new KafkaBatchContext(payload, { isClosing: () => this.host.isClosing() });
     await handle(payload.batch, context);
     if (!context.isActive()) return;
@@ -19,6 +18,6 @@ export class PlainBatchRunner implements BatchRunner {
     payload.resolveOffset(payload.batch.lastOffset());
     // Explicit offsets: with autoCommit off, kafkajs commits only what it is given.
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset(payload) }] }] });
-    this.host.batchDone?.(payload.batch, readAt);
+    this.host.batchDone?.(payload.batch, context.readAt);
   }
 }
