@@ -42,6 +42,8 @@ export const REASONS = {
   subscriptionDisabled: 'subscription_disabled',
   callbacksOff: 'callbacks_off',
   orderedBehind: 'waiting_for_earlier_event',
+  transformSkipped: 'transform_skipped',
+  transformFailed: 'transform_failed',
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, type GatewayConfig } from '@app/config';
+import { Transformer } from '@app/body';
 import { KafkaModule } from '@app/kafka';
 import { gatewayTopicSpecs } from '@app/topology';
 import { RuntimeModule } from '@app/runtime';
@@ -19,7 +20,7 @@ export class DeliveryModule {
       module: DeliveryModule,
       imports: [ConfigModule.forRoot(config), KafkaModule.forRoot({ clientName: 'delivery', topics: gatewayTopicSpecs }), RuntimeModule, SubscriptionsModule],
       controllers: [DeliveriesController],
-      providers: [DeliveryService, DeliveryMetrics, HealthTracker, HttpSender, KeyOrderGate],
+      providers: [DeliveryService, DeliveryMetrics, HealthTracker, HttpSender, KeyOrderGate, Transformer],
     };
   }
 }

@@ -5,10 +5,12 @@ import { type AttemptResult, type DeliveryJob, invalidEvent, type Subscription }
 import type { KafkaMessage } from '@app/kafka';
 import { SpanKind, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
+import { Transformer } from '@app/body';
 import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-outcome.js';
 import { EndpointGate } from './attempt/endpoint-gate.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
+import { webhookBody } from './attempt/webhook-body.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
 import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, HOST_FAILURES, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { StepCounts } from './attempt/step-counts.js';
@@ -44,6 +46,7 @@ export class DeliveryService {
     private readonly sender: HttpSender,
     private readonly keyOrder: KeyOrderGate,
     private readonly tracing: Tracing,
+    private readonly transformer: Transformer,
   ) {
     const d = config.delivery;
     this.gate = new EndpointGate(d.maxInFlightPerEndpoint, d.breakerThreshold, d.breakerCooldownMs, ENDPOINT_QUEUE_MAX_WAIT_MS);
@@ -88,8 +91,15 @@ export class DeliveryService {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return { kind: 'skipped', result: { ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() } };
     }
-    const here = { ...base, url: sub.url };
-    if (Buffer.byteLength(job.body) > this.config.delivery.maxBodyBytes) {
+    const request = await this.steps.during('transform', webhookBody(job, sub, this.transformer));
+    if (request.kind === 'skip') return { kind: 'skipped', result: { ...base, url: sub.url, outcome: 'skipped', reason: REASONS.transformSkipped, durationMs: Date.now() - started.getTime(), finishedAt: new Date().toISOString() } };
+    if (request.kind === 'failed') {
+      const failed: AttemptResult = { ...base, url: sub.url, outcome: 'dead_lettered', reason: REASONS.transformFailed, error: { class: 'transform', message: request.message }, durationMs: Date.now() - started.getTime(), finishedAt: new Date().toISOString() };
+      this.logger.warn({ msg: `dead-lettered: the transformation failed: ${request.message}`, webhookId: job.webhookId, subscriptionId: job.subscriptionId, eventId: job.eventId });
+      return deadLetter(job, failed);
+    }
+    const here = { ...base, url: request.url };
+    if (Buffer.byteLength(request.body) > this.config.delivery.maxBodyBytes) {
       return deadLetter(job, { ...here, outcome: 'dead_lettered', reason: REASONS.bodyTooLarge, durationMs: 0, finishedAt: base.startedAt });
     }
     if (sub.rateLimit) {
@@ -108,9 +118,9 @@ export class DeliveryService {
     const span = this.tracing.start('webhook attempt', job.traceparent, this.spanAttributes(job, sub.url, base.deliveryId), SpanKind.CLIENT);
     let http: HttpAttempt;
     try {
-      const headers = webhookHeaders(job, sub, base.deliveryId, sent);
+      const headers = webhookHeaders(job, sub, base.deliveryId, sent, request.body, request.headers);
       if (span) headers.traceparent = span.traceparent;
-      http = await this.steps.during('http', this.sender.send({ url: sub.url, headers, body: job.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs }));
+      http = await this.steps.during('http', this.sender.send({ url: request.url, headers, body: request.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs }));
     } catch (err) {
       this.gate.finish(admission.ticket, { ok: false, hostReached: true }, Date.now());
       throw err;

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Transformer } from '@app/body';
 import { ConfigModule, type GatewayConfig } from '@app/config';
 import { KafkaModule } from '@app/kafka';
 import { gatewayTopicSpecs, sourceTopicSpecs } from '@app/topology';
@@ -31,7 +32,7 @@ export class ProducerModule {
         SubscriptionsModule,
       ],
       controllers: [SubscriptionsController, DlqController, SourceEventsController, ...console.controllers],
-      providers: [SubscriptionsService, FanOutService, DlqReplayService, ...console.providers],
+      providers: [SubscriptionsService, FanOutService, DlqReplayService, Transformer, ...console.providers],
     };
   }
 }

@@ -145,6 +145,8 @@ export const SETTINGS = [
   { path: 'delivery.responseBodyBytes', env: 'DELIVERY_RESPONSE_BODY_BYTES', default: '4096', description: 'Bytes of a response body kept in the result record', parse: int(0, 1024 * 1024) },
   { path: 'delivery.targetAllowlist', env: 'DELIVERY_TARGET_ALLOWLIST', default: '', description: 'CIDRs or host names that may be delivered to although private/loopback (e.g. 127.0.0.1/32)', parse: list },
   { path: 'delivery.requireHttps', env: 'DELIVERY_REQUIRE_HTTPS', default: 'false', description: 'Refuse http:// targets', parse: bool },
+  { path: 'transform.workers', env: 'TRANSFORM_WORKERS', default: '2', description: 'Worker threads per app evaluating subscriptions\' JSONata transformations (one evaluation at a time each)', parse: int(1, 64) },
+  { path: 'transform.timeoutMs', env: 'TRANSFORM_TIMEOUT_MS', default: '1000', description: 'Longest evaluation of a transformation; past it the job is dead-lettered (reason transform_failed) and a worker that does not yield is replaced', parse: int(10, 30_000) },
   { path: 'console.enabled', env: 'CONSOLE_ENABLED', default: 'true', description: 'Serve the delivery console at /console and its API (/v1/console/..., /v1/subscriptions/:id/attempts), fed by reading the results and dlq topics', parse: bool },
   { path: 'cli.apiUrl', env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
   { path: 'cli.apiToken', env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },

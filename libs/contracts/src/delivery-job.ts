@@ -22,8 +22,12 @@ export interface DeliveryJob {
   url: string;
   kind: SubscriptionKind;
   format: BodyFormat;
-  /** The exact request body. */
+  /**
+   * The exact request body; or, when `input` is `event` (a subscription with a transformation), the
+   * normalised event as JSON, which the delivery app turns into the body at each attempt.
+   */
   body: string;
+  input?: 'event';
   traceparent?: string;
   /** 1 for the first attempt. */
   attempt: number;

@@ -21,7 +21,8 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
-import { BODY_FORMATS, type BodyFormat, ORDERING_MODES, type OrderingMode, SUBSCRIPTION_KINDS, type SubscriptionKind } from './subscription.js';
+import { BODY_FORMATS, type BodyFormat, ORDERING_MODES, type OrderingMode, SUBSCRIPTION_KINDS, type SubscriptionKind, TRANSFORM_OUTPUTS, type TransformOutput } from './subscription.js';
+import { expressionProblem, MAX_EXPRESSION_LENGTH } from './transform-expression.js';
 
 /** `deployment.succeeded`, `deployment.*`, `*`. */
 export const EVENT_PATTERN = /^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$/;
@@ -76,7 +77,8 @@ const checkFilter = (key: string, value: unknown): string | null => {
   return null;
 };
 
-const checkHeader = (key: string, value: unknown): string | null => {
+/** Why a header name or value is not one a subscription may send (null when it may). */
+export const checkHeader = (key: string, value: unknown): string | null => {
   if (!HEADER_NAME.test(key) || key.length > 100) return `name "${key}" is not a valid header name`;
   if (RESERVED_HEADERS.includes(key.toLowerCase()) || key.toLowerCase().startsWith('webhook-') || key.toLowerCase().startsWith('x-webhook-'))
     return `name "${key}" is set by the gateway and cannot be overridden`;
@@ -105,6 +107,43 @@ export class RateLimitDto {
   @Min(1)
   @Max(100_000)
   per_second!: number;
+}
+
+/** A JSONata expression that parses (the message names the field and the position of the error). */
+function IsJsonata(options?: ValidationOptions): PropertyDecorator {
+  return (object, propertyName) => {
+    registerDecorator({
+      name: 'isJsonata',
+      target: object.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && expressionProblem(value) === null,
+        defaultMessage: (args: ValidationArguments) =>
+          `${args.property} ${typeof args.value === 'string' ? expressionProblem(args.value) : 'must be a JSONata expression (a string)'}`,
+      },
+    });
+  };
+}
+
+export class TransformDto {
+  @ApiProperty({
+    description:
+      'JSONata expression evaluated on the normalised event ($ = {id, type, source, time, subject?, tenant?, datacontenttype?, data, extensions?, headers?}) at each attempt',
+    example: '{"order": data.id, "amount": data.total, "event": type}',
+    maxLength: MAX_EXPRESSION_LENGTH,
+  })
+  @IsJsonata()
+  expression!: string;
+
+  @ApiPropertyOptional({
+    enum: TRANSFORM_OUTPUTS,
+    default: 'body',
+    description: 'body: the result is the request body (JSON); request: the result is {body, headers?, path?} or {skip: true}',
+  })
+  @IsOptional()
+  @IsIn(TRANSFORM_OUTPUTS)
+  output?: TransformOutput;
 }
 
 export class CreateSubscriptionDto {
@@ -200,6 +239,16 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsIn(ORDERING_MODES)
   ordering?: OrderingMode | null;
+
+  @ApiPropertyOptional({
+    type: TransformDto,
+    description:
+      'A JSONata transformation of the event into the request (body, and with output "request" headers, path or a skip); evaluated at each attempt within TRANSFORM_TIMEOUT_MS and DELIVERY_MAX_BODY_BYTES; a failure dead-letters the job (reason transform_failed). The signature covers the transformed body.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TransformDto)
+  transform?: TransformDto | null;
 }
 
 /** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
@@ -265,6 +314,7 @@ export class SubscriptionView {
   @ApiPropertyOptional() timeout_ms?: number;
   @ApiPropertyOptional({ type: RateLimitDto }) rate_limit?: { per_second: number };
   @ApiProperty({ enum: ORDERING_MODES }) ordering!: OrderingMode;
+  @ApiPropertyOptional({ type: TransformDto, description: 'Its transformation, when it has one' }) transform?: { expression: string; output: TransformOutput };
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }
@@ -282,6 +332,33 @@ export class RotatedSecretView {
   @ApiProperty() id!: string;
   @ApiProperty() secret!: string;
   @ApiPropertyOptional({ description: 'When the previous secret stops signing' }) previous_secret_expires_at?: string;
+}
+
+export class TransformTestDto {
+  @ApiPropertyOptional({
+    description: 'A sample normalised event; absent fields get defaults (type: the subscription\'s first exact event type, data: {})',
+    example: { type: 'order.created', data: { id: 42, total: 99.5 } },
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject({ message: 'event must be an object (a normalised event)' })
+  event?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: TransformDto, description: "A transformation to try instead of the subscription's own (nothing is saved)" })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TransformDto)
+  transform?: TransformDto;
+}
+
+export class TransformTestView {
+  @ApiProperty({ description: 'false when the transformation failed for this event (the job would be dead-lettered)' }) ok!: boolean;
+  @ApiPropertyOptional({ description: 'The transformation skips this event' }) skip?: boolean;
+  @ApiPropertyOptional({ description: 'Where the request would go' }) url?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: "Headers the transformation adds (besides the subscription's and the gateway's)" }) headers?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'The request body as it would be sent (and signed)' }) body?: string;
+  @ApiPropertyOptional({ description: 'Why it failed: class transform, with the message' }) error?: { class: string; message: string };
 }
 
 export class TestDeliveryView {

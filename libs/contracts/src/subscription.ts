@@ -8,6 +8,16 @@ export type OrderingMode = (typeof ORDERING_MODES)[number];
 export const BODY_FORMATS = ['standard', 'raw', 'cloudevents'] as const;
 export type BodyFormat = (typeof BODY_FORMATS)[number];
 
+/** `body`: the expression's result is the request body; `request`: it is `{body?, headers?, path?, skip?}`. */
+export const TRANSFORM_OUTPUTS = ['body', 'request'] as const;
+export type TransformOutput = (typeof TRANSFORM_OUTPUTS)[number];
+
+/** A JSONata expression that maps the normalised event to the request (evaluated at each attempt, bounded in time and size). */
+export interface Transform {
+  expression: string;
+  output: TransformOutput;
+}
+
 export interface SigningSecret {
   /** `whsec_...` */
   secret: string;
@@ -54,6 +64,8 @@ export interface Subscription {
   rateLimit?: { perSecond: number };
   /** Ordered delivery per event key (the source record's key); absent: no ordering. */
   ordering?: 'key';
+  /** Maps the event to the request body (and headers, path, or a skip); absent: the body is `format`'s. */
+  transform?: Transform;
   createdAt: string;
   updatedAt: string;
 }

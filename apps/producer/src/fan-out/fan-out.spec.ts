@@ -1,6 +1,6 @@
 import type { GatewayEvent, Subscription } from '@app/contracts';
 import { fanOut } from './fan-out.js';
-import { renderBody } from './render-body.js';
+import { renderBody } from '@app/body';
 
 const event: GatewayEvent = {
   id: 'e1',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BodyFormat, DeliveryJob, GatewayEvent, Subscription, SubscriptionKind } from '@app/contracts';
-import { renderBody } from './render-body.js';
+import { renderBody, transformInput } from '@app/body';
 import { webhookId } from './webhook-id.js';
 
 export interface SourcePosition {
@@ -22,6 +22,8 @@ interface Target {
   format: BodyFormat;
   callback?: true;
   ordered?: boolean;
+  /** The subscription transforms the event itself at each attempt: its job carries the event. */
+  transforms?: boolean;
 }
 
 /** The pseudo-subscription id of a per-event callback URL (stable, so its jobs share a key). */
@@ -30,7 +32,8 @@ export const callbackId = (url: string) => `cb_${createHash('sha256').update(url
 /**
  * One delivery job per matched subscription, plus one for the event's own
  * callback URL when callbacks are on (`callbackFormat` set). Each distinct body
- * is rendered once per event. A job for a subscription with ordered delivery
+ * is rendered once per event; a subscription with a transformation gets the event
+ * itself, which the delivery app transforms at each attempt. A job for a subscription with ordered delivery
  * carries the source record's key (events without a key are not ordered).
  */
 export function fanOut(
@@ -40,7 +43,7 @@ export function fanOut(
   now: Date,
   callbackFormat?: BodyFormat,
 ): DeliveryJob[] {
-  const targets: Target[] = matches.map((s) => ({ subscriptionId: s.id, url: s.url, kind: s.kind, format: s.format, ordered: s.ordering === 'key' }));
+  const targets: Target[] = matches.map((s) => ({ subscriptionId: s.id, url: s.url, kind: s.kind, format: s.format, ordered: s.ordering === 'key', transforms: s.transform !== undefined }));
   if (event.callbackUrl && callbackFormat) {
     targets.push({ subscriptionId: callbackId(event.callbackUrl), url: event.callbackUrl, kind: 'STANDARD', format: callbackFormat, callback: true });
   }
@@ -48,9 +51,9 @@ export function fanOut(
   const createdAt = now.toISOString();
   const source: SourcePosition = { topic: record.topic, partition: record.partition, offset: record.offset };
   return targets.map((target) => {
-    const bodyKey = `${target.kind}/${target.format}`;
+    const bodyKey = target.transforms ? 'event' : `${target.kind}/${target.format}`;
     let body = bodies.get(bodyKey);
-    if (body === undefined) bodies.set(bodyKey, (body = renderBody(event, target.kind, target.format)));
+    if (body === undefined) bodies.set(bodyKey, (body = target.transforms ? JSON.stringify(transformInput(event)) : renderBody(event, target.kind, target.format)));
     return {
       webhookId: webhookId(event.source, event.id, target.subscriptionId),
       eventId: event.id,
@@ -62,6 +65,7 @@ export function fanOut(
       kind: target.kind,
       format: target.format,
       body,
+      ...(target.transforms && { input: 'event' as const }),
       traceparent: event.traceparent,
       attempt: 1,
       ...(target.ordered && record.key !== undefined && { orderingKey: record.key }),

@@ -9,6 +9,8 @@ import {
   SubscriptionPage,
   SubscriptionView,
   TestDeliveryView,
+  TransformTestDto,
+  TransformTestView,
   UpdateSubscriptionDto,
 } from '@app/contracts';
 import { ApiCaller, ApiTokenGuard, type Caller } from './api-token.guard.js';
@@ -57,6 +59,13 @@ export class SubscriptionsController {
   @ApiOkResponse({ type: RotatedSecretView })
   rotate(@Param('id') id: string, @Body() dto: RotateSecretDto, @ApiCaller() caller: Caller): Promise<RotatedSecretView> {
     return this.subscriptions.rotateSecret(id, dto, caller);
+  }
+
+  @Post(':id/transform/test')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TransformTestView, description: 'What the transformation makes of a sample event (nothing is sent or saved)' })
+  testTransform(@Param('id') id: string, @Body() dto: TransformTestDto, @ApiCaller() caller: Caller): Promise<TransformTestView> {
+    return this.subscriptions.testTransform(id, dto, caller);
   }
 
   @Post(':id/test')

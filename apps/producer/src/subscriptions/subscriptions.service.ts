@@ -13,8 +13,11 @@ import {
   type SubscriptionPage,
   type SubscriptionView,
   type TestDeliveryView,
+  type TransformTestDto,
+  type TransformTestView,
   type UpdateSubscriptionDto,
 } from '@app/contracts';
+import { TransformError, Transformer, transformInput, withPath } from '@app/body';
 import { KafkaProducer } from '@app/kafka';
 import { generateSecret } from '@app/signing';
 import { SubscriptionRegistry, SubscriptionStore } from '@app/subscriptions';
@@ -43,6 +46,7 @@ export function toView(sub: Subscription): SubscriptionView {
     timeout_ms: sub.timeoutMs,
     rate_limit: sub.rateLimit && { per_second: sub.rateLimit.perSecond },
     ordering: sub.ordering ?? 'none',
+    transform: sub.transform,
     created_at: sub.createdAt,
     updated_at: sub.updatedAt,
   };
@@ -70,6 +74,7 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     timeoutMs: keep(dto.timeout_ms, sub.timeoutMs),
     rateLimit: dto.rate_limit === undefined ? sub.rateLimit : dto.rate_limit ? { perSecond: dto.rate_limit.per_second } : undefined,
     ordering: dto.ordering === undefined ? sub.ordering : dto.ordering === 'key' ? 'key' : undefined,
+    transform: dto.transform === undefined ? sub.transform : dto.transform ? { expression: dto.transform.expression, output: dto.transform.output ?? 'body' } : undefined,
   };
 }
 
@@ -94,6 +99,7 @@ export class SubscriptionsService {
     private readonly registry: SubscriptionRegistry,
     private readonly store: SubscriptionStore,
     private readonly producer: KafkaProducer,
+    private readonly transformer: Transformer,
   ) {
     this.deliveriesTopic = topics.deliveries;
   }
@@ -188,6 +194,35 @@ export class SubscriptionsService {
     if (!job) throw new Error('no job for the test event');
     await this.producer.send([{ topic: this.deliveriesTopic, key: job.subscriptionId, value: job }]);
     return { webhook_id: job.webhookId, event_id: event.id };
+  }
+
+  /**
+   * A dry run of a transformation (the subscription's, or one given to try) on a sample event:
+   * what would be sent, exactly as the delivery app would make it, or why it fails.
+   */
+  async testTransform(id: string, dto: TransformTestDto, caller: Caller = {}): Promise<TransformTestView> {
+    const sub = this.find(id, caller);
+    const transform = dto.transform ? { expression: dto.transform.expression, output: dto.transform.output ?? 'body' } : sub.transform;
+    if (!transform) throw new BadRequestException(['transform: the subscription has no transformation; pass one to try']);
+    const sample = dto.event ?? {};
+    const event: GatewayEvent = {
+      id: 'evt_sample',
+      type: sub.events.find((e) => !e.includes('*')) ?? TEST_EVENT_TYPE,
+      source: 'webhook-gateway',
+      time: new Date().toISOString(),
+      tenant: sub.tenant,
+      data: {},
+      ...(sample as Partial<GatewayEvent>),
+      cloudevent: false,
+    };
+    try {
+      const request = await this.transformer.apply(transform, JSON.stringify(transformInput(event)));
+      if (request.skip) return { ok: true, skip: true };
+      return { ok: true, skip: false, url: withPath(sub.url, request.path), headers: request.headers, body: request.body };
+    } catch (err) {
+      if (err instanceof TransformError) return { ok: false, error: { class: 'transform', message: err.message } };
+      throw err;
+    }
   }
 
   /** The configuration behind a subscription the caller may see (what an API write starts from: health is not the API's to write). */

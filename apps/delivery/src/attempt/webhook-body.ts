@@ -1,0 +1,29 @@
+import { renderBody, TransformError, type Transformer, withPath } from '@app/body';
+import type { DeliveryJob, GatewayEvent, Subscription } from '@app/contracts';
+
+/** What one attempt sends (before the gateway's own headers), or why it sends nothing. */
+export type WebhookBody =
+  | { kind: 'send'; url: string; body: string; headers: Record<string, string> }
+  /** The transformation said to skip this event. */
+  | { kind: 'skip' }
+  /** The transformation failed for this event (syntax, runtime error, a limit, the result's shape). */
+  | { kind: 'failed'; message: string };
+
+/**
+ * The request body of one attempt. A job made for a subscription with a transformation
+ * carries the event: the subscription's transformation as it is now makes the body (and may
+ * add headers, set the path or skip); if the transformation was removed since, the body is
+ * the subscription's format. Any other job carries its body, sent as it is.
+ */
+export async function webhookBody(job: DeliveryJob, sub: Subscription, transformer: Transformer): Promise<WebhookBody> {
+  if (job.input !== 'event') return { kind: 'send', url: sub.url, body: job.body, headers: {} };
+  if (!sub.transform) return { kind: 'send', url: sub.url, body: renderBody(JSON.parse(job.body) as GatewayEvent, sub.kind, sub.format), headers: {} };
+  try {
+    const request = await transformer.apply(sub.transform, job.body);
+    if (request.skip) return { kind: 'skip' };
+    return { kind: 'send', url: withPath(sub.url, request.path), body: request.body, headers: request.headers };
+  } catch (err) {
+    if (err instanceof TransformError) return { kind: 'failed', message: err.message };
+    throw err;
+  }
+}
