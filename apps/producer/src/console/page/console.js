@@ -51,6 +51,31 @@ function lastError(error) {
   return [error.reason, error.status_code, error.message].filter((x) => x !== undefined && x !== null && x !== '').join(' · ');
 }
 
+/** How the gateway authenticates to the endpoint (never a secret: the API does not return them). */
+function endpointAuth(sub) {
+  const parts = [];
+  const a = sub.auth;
+  if (a?.type === 'oauth2') parts.push(`OAuth2 client credentials (${a.client_id} at ${a.token_url})`);
+  else if (a?.type === 'basic') parts.push(`basic (${a.username})`);
+  else if (a?.type === 'bearer') parts.push('bearer token');
+  if (sub.tls) parts.push(`mutual TLS (${sub.tls.client_certificate?.subject ?? 'client certificate'})`);
+  if (sub.kind === 'STANDARD') parts.push('signed');
+  return parts.join(' + ') || 'none';
+}
+
+/** The transformation, if any: its output mode, with the expression (shortened) beneath. */
+function transformCell(sub) {
+  const cell = el('td', undefined, { 'data-field': 'transform' });
+  if (!sub.transform) {
+    cell.textContent = '—';
+    return cell;
+  }
+  cell.append(el('span', `JSONata → ${sub.transform.output}`));
+  const expression = sub.transform.expression;
+  cell.append(el('div', expression.length > 80 ? `${expression.slice(0, 79)}…` : expression, { class: 'hint', title: expression }));
+  return cell;
+}
+
 function setStatus(text, isError = false) {
   $('status').textContent = text;
   $('status').className = isError ? 'error' : '';
@@ -76,6 +101,8 @@ function subscriptionRow(sub) {
   row.append(idCell);
   cell('url', sub.url);
   cell('events', sub.events.join(', '));
+  cell('auth', endpointAuth(sub));
+  row.append(transformCell(sub));
   cell('enabled', sub.enabled ? 'yes' : `no${sub.disabled_reason ? ` (${sub.disabled_reason})` : ''}`, sub.enabled ? '' : 'bad');
   cell('success-rate', percent(h.success_rate), h.success_rate === null ? '' : h.success_rate < 0.9 ? 'bad' : 'good');
   cell('delivered', h.outcomes.delivered);
@@ -118,7 +145,7 @@ async function showAttempts(id) {
         ['reason', a.reason],
         ['status', a.statusCode ?? ''],
         ['duration', `${a.durationMs} ms`],
-        ['error', a.error?.message ?? ''],
+        ['error', a.error ? `${a.error.class}: ${a.error.message}` : ''],
       ])
         row.append(el('td', text, { 'data-field': field, ...(field === 'outcome' && a.outcome !== 'delivered' ? { class: 'bad' } : {}) }));
       return row;
