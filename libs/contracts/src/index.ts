@@ -6,3 +6,4 @@ export * from './subscription.dto.js';
 export * from './dlq.dto.js';
 export * from './console.dto.js';
 export * from './invalid-record.js';
+export * from './oauth-client-credentials.js';
