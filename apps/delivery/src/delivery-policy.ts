@@ -44,7 +44,22 @@ export const REASONS = {
   orderedBehind: 'waiting_for_earlier_event',
   transformSkipped: 'transform_skipped',
   transformFailed: 'transform_failed',
+  tokenFetch: 'token_fetch',
 } as const;
+
+/**
+ * An endpoint's OAuth2 access token (`auth: oauth2`) is used until this long before it expires
+ * (counted from when it was asked for), so it does not run out on the way...
+ */
+export const TOKEN_EXPIRY_MARGIN_MS = 30_000;
+/** ...or, for a token that lives less than 5 minutes, until the last tenth of its lifetime. */
+export const TOKEN_EXPIRY_MARGIN_SHARE = 0.1;
+/** A token answer without `expires_in` is kept this long (a 401 from the endpoint drops it sooner). */
+export const TOKEN_DEFAULT_LIFETIME_MS = 300_000;
+/** No token is kept longer than this, whatever its `expires_in`. */
+export const TOKEN_MAX_LIFETIME_MS = 86_400_000;
+/** Bytes of a token endpoint's answer read (JWTs with many claims run to a few KiB). */
+export const TOKEN_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * Ordered delivery: a job waits in memory this long at most for the attempt of the

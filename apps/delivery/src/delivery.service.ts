@@ -7,6 +7,7 @@ import { SpanKind, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { Transformer } from '@app/body';
 import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-outcome.js';
+import { type AuthorizedAttempt, EndpointAuthorizer } from './attempt/endpoint-auth.js';
 import { EndpointGate } from './attempt/endpoint-gate.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
 import { judge } from './attempt/outcome.js';
@@ -16,7 +17,7 @@ import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, HOST_FAILURES, MAX_IN_PROCESS_
 import { StepCounts } from './attempt/step-counts.js';
 import { isTransient } from './attempt/transient-error.js';
 import { HealthTracker } from './health/health-tracker.js';
-import { type HttpAttempt, HttpSender } from './http/http-sender.js';
+import { HttpSender } from './http/http-sender.js';
 import { KeyOrderGate } from './ordering/key-order.gate.js';
 import { orderPlace } from './ordering/key-order.js';
 import { parseRetryAfter, planRetry } from './retry/retry-plan.js';
@@ -37,6 +38,8 @@ export class DeliveryService {
   /** Jobs in each step of their attempt now (for the delivery watchdog). */
   readonly steps = new StepCounts();
   private readonly rateLimiter = new RateLimiter();
+  /** The endpoint's Authorization header (basic, bearer, OAuth2 tokens and their refresh on 401). */
+  private readonly endpointAuth: EndpointAuthorizer;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -50,6 +53,7 @@ export class DeliveryService {
   ) {
     const d = config.delivery;
     this.gate = new EndpointGate(d.maxInFlightPerEndpoint, d.breakerThreshold, d.breakerCooldownMs, ENDPOINT_QUEUE_MAX_WAIT_MS);
+    this.endpointAuth = new EndpointAuthorizer(sender);
   }
 
   /** One record of a deliveries or retry topic, and what came of it. */
@@ -116,11 +120,12 @@ export class DeliveryService {
     // Signed now, after any wait in the endpoint's queue: a fresh timestamp.
     const sent = new Date();
     const span = this.tracing.start('webhook attempt', job.traceparent, this.spanAttributes(job, sub.url, base.deliveryId), SpanKind.CLIENT);
-    let http: HttpAttempt;
+    let http: AuthorizedAttempt;
+    let tokenRefreshed: boolean;
     try {
       const headers = webhookHeaders(job, sub, base.deliveryId, sent, request.body, request.headers);
       if (span) headers.traceparent = span.traceparent;
-      http = await this.steps.during('http', this.sender.send({ url: request.url, headers, body: request.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs }));
+      ({ http, tokenRefreshed } = await this.steps.during('http', this.endpointAuth.send(sub, { url: request.url, headers, body: request.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs })));
     } catch (err) {
       this.gate.finish(admission.ticket, { ok: false, hostReached: true }, Date.now());
       throw err;
@@ -128,7 +133,9 @@ export class DeliveryService {
     const finished = new Date();
     const verdict = judge(http);
     // A final answer (410, a refused target) is no reason to hold the endpoint back; a failure to connect holds its host.
-    this.gate.finish(admission.ticket, { ok: verdict.delivered || !verdict.retryable, hostReached: !(http.kind === 'error' && HOST_FAILURES.includes(http.errorClass)) }, finished.getTime());
+    // A token that could not be had sent nothing to the endpoint: its breakers learn nothing from it.
+    const notSent = http.kind === 'token_fetch';
+    this.gate.finish(admission.ticket, { ok: verdict.delivered || !verdict.retryable, hostReached: !(http.kind === 'error' && HOST_FAILURES.includes(http.errorClass)), notSent }, finished.getTime());
     if (span) {
       if (verdict.statusCode !== undefined) span.set({ 'http.response.status_code': verdict.statusCode });
       span.end(verdict.delivered ? undefined : verdict.reason);
@@ -144,6 +151,7 @@ export class DeliveryService {
       statusCode: verdict.statusCode,
       error: verdict.error,
       responseBody: http.kind === 'response' && http.body.length > 0 ? http.body : undefined,
+      tokenRefreshed: tokenRefreshed || undefined,
       durationMs: http.durationMs,
       finishedAt: finished.toISOString(),
     };

@@ -19,6 +19,8 @@ export interface AttemptResult {
   error?: { class: string; message: string };
   /** First bytes of the response body, when there was one. */
   responseBody?: string;
+  /** The endpoint answered 401 to the OAuth2 token held: a new token was fetched and the request sent again within this attempt. */
+  tokenRefreshed?: boolean;
   durationMs: number;
   startedAt: string;
   finishedAt: string;

@@ -7,3 +7,4 @@ export * from './dlq.dto.js';
 export * from './console.dto.js';
 export * from './invalid-record.js';
 export * from './transform-expression.js';
+export * from './oauth-client-credentials.js';

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -21,7 +21,19 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
-import { BODY_FORMATS, type BodyFormat, ORDERING_MODES, type OrderingMode, SUBSCRIPTION_KINDS, type SubscriptionKind, TRANSFORM_OUTPUTS, type TransformOutput } from './subscription.js';
+import {
+  BODY_FORMATS,
+  type BodyFormat,
+  ENDPOINT_AUTH_TYPES,
+  OAUTH_CLIENT_AUTH,
+  type OAuthClientAuth,
+  ORDERING_MODES,
+  type OrderingMode,
+  SUBSCRIPTION_KINDS,
+  type SubscriptionKind,
+  TRANSFORM_OUTPUTS,
+  type TransformOutput,
+} from './subscription.js';
 import { expressionProblem, MAX_EXPRESSION_LENGTH } from './transform-expression.js';
 
 /** `deployment.succeeded`, `deployment.*`, `*`. */
@@ -146,6 +158,79 @@ export class TransformDto {
   output?: TransformOutput;
 }
 
+/** Characters allowed in a header value the gateway builds from a credential (visible ASCII: no spaces, no line breaks). */
+const HEADER_TOKEN = /^[\x21-\x7E]+$/;
+
+/** `auth`: its `type` picks the class the rest is validated by (an unknown type is reported by this base). */
+export class EndpointAuthDto {
+  @ApiProperty({ enum: ENDPOINT_AUTH_TYPES })
+  @IsIn(ENDPOINT_AUTH_TYPES, { message: `type must be one of ${ENDPOINT_AUTH_TYPES.join(', ')}` })
+  type!: (typeof ENDPOINT_AUTH_TYPES)[number];
+}
+
+export class BasicAuthDto extends EndpointAuthDto {
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @Matches(/^[^:\r\n\0]+$/, { message: 'username must not contain a colon or a line break' })
+  username!: string;
+
+  @ApiProperty({ maxLength: 500, writeOnly: true })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  @Matches(/^[^\r\n\0]+$/, { message: 'password must not contain a line break' })
+  password!: string;
+}
+
+export class BearerAuthDto extends EndpointAuthDto {
+  @ApiProperty({ maxLength: 4096, writeOnly: true })
+  @IsString()
+  @MaxLength(4096)
+  @Matches(HEADER_TOKEN, { message: 'token must be visible ASCII characters without spaces' })
+  token!: string;
+}
+
+export class OAuth2AuthDto extends EndpointAuthDto {
+  @ApiProperty({ example: 'https://idp.example.com/oauth2/token', maxLength: 2048 })
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_valid_protocol: true }, { message: 'token_url must be an http(s) URL' })
+  @MaxLength(2048)
+  token_url!: string;
+
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  client_id!: string;
+
+  @ApiProperty({ maxLength: 2000, writeOnly: true })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(2000)
+  client_secret!: string;
+
+  @ApiPropertyOptional({ maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  scope?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  audience?: string;
+
+  @ApiPropertyOptional({ enum: OAUTH_CLIENT_AUTH, default: 'basic', description: 'How the client authenticates to the token endpoint: HTTP Basic, or client_id and client_secret in the form body' })
+  @IsOptional()
+  @IsIn(OAUTH_CLIENT_AUTH, { message: `client_auth must be one of ${OAUTH_CLIENT_AUTH.join(', ')}` })
+  client_auth?: OAuthClientAuth;
+}
+
+export type EndpointAuthBody = BasicAuthDto | BearerAuthDto | OAuth2AuthDto;
+
+@ApiExtraModels(BasicAuthDto, BearerAuthDto, OAuth2AuthDto)
 export class CreateSubscriptionDto {
   @ApiProperty({ example: 'https://hooks.example.com/deployments', maxLength: 2048 })
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_valid_protocol: true }, { message: 'url must be an http(s) URL' })
@@ -249,6 +334,18 @@ export class CreateSubscriptionDto {
   @ValidateNested()
   @Type(() => TransformDto)
   transform?: TransformDto | null;
+
+  @ApiPropertyOptional({
+    description: 'Authorization header of every attempt: basic, bearer, or oauth2 (client credentials); cannot be combined with headers.Authorization',
+    oneOf: [BasicAuthDto, BearerAuthDto, OAuth2AuthDto].map((dto) => ({ $ref: getSchemaPath(dto) })),
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EndpointAuthDto, {
+    discriminator: { property: 'type', subTypes: [{ value: BasicAuthDto, name: 'basic' }, { value: BearerAuthDto, name: 'bearer' }, { value: OAuth2AuthDto, name: 'oauth2' }] },
+    keepDiscriminatorProperty: true,
+  })
+  auth?: EndpointAuthBody | null;
 }
 
 /** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
@@ -296,6 +393,17 @@ export class ListSubscriptionsQueryDto {
   cursor?: string;
 }
 
+/** `auth` as the API shows it: what it is, never its secret. */
+export class EndpointAuthView {
+  @ApiProperty({ enum: ENDPOINT_AUTH_TYPES }) type!: (typeof ENDPOINT_AUTH_TYPES)[number];
+  @ApiPropertyOptional() username?: string;
+  @ApiPropertyOptional() token_url?: string;
+  @ApiPropertyOptional() client_id?: string;
+  @ApiPropertyOptional() scope?: string;
+  @ApiPropertyOptional() audience?: string;
+  @ApiPropertyOptional({ enum: OAUTH_CLIENT_AUTH }) client_auth?: OAuthClientAuth;
+}
+
 /** What the API returns for a subscription: never its secrets. */
 export class SubscriptionView {
   @ApiProperty() id!: string;
@@ -315,6 +423,7 @@ export class SubscriptionView {
   @ApiPropertyOptional({ type: RateLimitDto }) rate_limit?: { per_second: number };
   @ApiProperty({ enum: ORDERING_MODES }) ordering!: OrderingMode;
   @ApiPropertyOptional({ type: TransformDto, description: 'Its transformation, when it has one' }) transform?: { expression: string; output: TransformOutput };
+  @ApiPropertyOptional({ type: () => EndpointAuthView, description: 'Never the password, token or client_secret' }) auth?: EndpointAuthView;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }

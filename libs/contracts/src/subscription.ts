@@ -30,6 +30,25 @@ export function activeSecrets(secrets: readonly SigningSecret[], now: Date): str
   return secrets.filter((s) => s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime()).map((s) => s.secret);
 }
 
+export const ENDPOINT_AUTH_TYPES = ['basic', 'bearer', 'oauth2'] as const;
+/** How the gateway authenticates to an OAuth2 token endpoint (RFC 6749 §2.3.1): HTTP Basic, or client_id/client_secret in the form body. */
+export const OAUTH_CLIENT_AUTH = ['basic', 'body'] as const;
+export type OAuthClientAuth = (typeof OAUTH_CLIENT_AUTH)[number];
+
+/** OAuth2 client credentials (RFC 6749 §4.4): the endpoint gets `Bearer <access token>`. */
+export interface OAuth2EndpointAuth {
+  type: 'oauth2';
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  audience?: string;
+  clientAuth: OAuthClientAuth;
+}
+
+/** The `Authorization` header of every attempt to a subscription's endpoint (secrets in clear in memory, sealed at rest). */
+export type EndpointAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string } | OAuth2EndpointAuth;
+
 /** A subscription as the gateway holds it in memory (secrets in clear). */
 export interface Subscription {
   id: string;
@@ -66,6 +85,8 @@ export interface Subscription {
   ordering?: 'key';
   /** Maps the event to the request body (and headers, path, or a skip); absent: the body is `format`'s. */
   transform?: Transform;
+  /** How attempts authenticate to the endpoint (an `Authorization` header); absent: none. */
+  auth?: EndpointAuth;
   createdAt: string;
   updatedAt: string;
 }

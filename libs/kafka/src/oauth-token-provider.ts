@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import kafkajs from 'kafkajs';
 import type { KafkaOAuthConfig } from '@app/config';
+import { clientCredentialsRequest, readTokenAnswer } from '@app/contracts';
 
 /**
  * kafkajs re-authenticates a connection (KIP-368) once less than this is left of its SASL
@@ -150,42 +151,22 @@ export class OAuthTokenProvider {
   /** The client-credentials grant (RFC 6749 §4.4), client authenticated with HTTP Basic (§2.3.1). */
   private async request(): Promise<Held> {
     const { tokenUrl, clientId, clientSecret, scope } = this.config;
-    const body = new URLSearchParams({ grant_type: 'client_credentials' });
-    if (scope) body.set('scope', scope);
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    const { headers, body } = clientCredentialsRequest({ clientId, clientSecret, scope, clientAuth: 'basic' });
     let res: Response;
     try {
-      res = await this.fetch(tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', authorization: `Basic ${basic}` },
-        body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      res = await this.fetch(tokenUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`cannot reach it (${cause?.code ?? cause?.message ?? (err as Error).message})`, { cause: err });
     }
-    const text = await res.text();
-    let answer: Record<string, unknown> = {};
-    try {
-      answer = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // Reported below by status or by the missing access_token.
-    }
-    if (!res.ok) {
-      // The OAuth error code and description name the problem (invalid_client, invalid_scope, ...); no secret is in them.
-      const reason = [answer.error, answer.error_description].filter((x) => typeof x === 'string').join(': ');
-      const hint = res.status === 401 || answer.error === 'invalid_client' ? ' (check KAFKA_OAUTH_CLIENT_ID and KAFKA_OAUTH_CLIENT_SECRET)' : '';
-      throw new Error(`HTTP ${res.status}${reason ? ` ${reason}` : ''}${hint}`);
-    }
-    const value = answer.access_token;
-    if (typeof value !== 'string' || value === '') throw new Error('the answer has no access_token');
-    return { value, expiresAt: this.expiry(answer.expires_in, value) };
+    const answer = readTokenAnswer(res.status, await res.text());
+    if (!answer.ok) throw new Error(`${answer.message}${answer.invalidClient ? ' (check KAFKA_OAUTH_CLIENT_ID and KAFKA_OAUTH_CLIENT_SECRET)' : ''}`);
+    return { value: answer.accessToken, expiresAt: this.expiry(answer.expiresInSeconds, answer.accessToken) };
   }
 
   /** `expires_in` of the answer, else the JWT's `exp`, else one hour. */
-  private expiry(expiresIn: unknown, token: string): number {
-    if (typeof expiresIn === 'number' && expiresIn > 0) return this.now() + expiresIn * 1000;
+  private expiry(expiresIn: number | undefined, token: string): number {
+    if (expiresIn !== undefined) return this.now() + expiresIn * 1000;
     try {
       const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
       if (typeof claims.exp === 'number') return claims.exp * 1000;

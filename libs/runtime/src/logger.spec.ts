@@ -50,5 +50,20 @@ describe('GatewayLogger', () => {
 
   it('scrubs free text', () => {
     expect(scrub('Authorization: Bearer abc.def whsec_xyz')).toBe('Authorization: Bearer [redacted] whsec_[redacted]');
+    expect(scrub('authorization: "Basic dXNlcjpwYXNzd29yZA==", next')).toBe('authorization: "Basic [redacted]", next');
+  });
+
+  it("redacts an endpoint's auth credentials: password, client_secret, access tokens", async () => {
+    const { logger, lines } = capture();
+    logger.warn({
+      msg: 'auth',
+      auth: { type: 'oauth2', client_secret: 'cs-snake', clientSecret: 'cs-camel', password: 'pw-1' },
+      answer: { access_token: 'at-snake', refresh_token: 'rt-1' },
+      held: { accessToken: 'at-camel' },
+    });
+    await flush();
+    const out = lines.join('\n');
+    for (const leaked of ['cs-snake', 'cs-camel', 'pw-1', 'at-snake', 'rt-1', 'at-camel']) expect(out).not.toContain(leaked);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ auth: { type: 'oauth2' } });
   });
 });

@@ -4,17 +4,22 @@ import type { Writable } from 'node:stream';
 import type { GatewayConfig } from '@app/config';
 
 /** Object keys whose values never reach a log line, at any depth pino can address. */
-const REDACTED_KEYS = ['authorization', 'secret', 'secrets', 'token', 'tokens', 'password', 'secretsKey', 'sealed', 'webhook-signature', 'signature'];
+const REDACTED_KEYS = [
+  'authorization', 'secret', 'secrets', 'token', 'tokens', 'password', 'secretsKey', 'sealed', 'webhook-signature', 'signature',
+  // An endpoint's OAuth2 client secret and access tokens (API and token-endpoint spelling, and the gateway's own).
+  'client_secret', 'clientSecret', 'access_token', 'accessToken', 'refresh_token',
+];
 const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => {
   const step = /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `["${k}"]`;
   return [step.startsWith('.') ? k : step, `*${step}`, `*.*${step}`, `*.*.*${step}`];
 });
 const CENSOR = '[redacted]';
 
-/** Secrets inside free text: Standard Webhooks secrets, bearer tokens, signature values. */
+/** Secrets inside free text: Standard Webhooks secrets, bearer tokens, HTTP Basic credentials, signature values. */
 const TEXT_SECRETS: [RegExp, string][] = [
   [/whsec_[A-Za-z0-9+/=_-]+/g, `whsec_${CENSOR}`],
   [/\b(Bearer)\s+[^\s"',]+/gi, `$1 ${CENSOR}`],
+  [/\b(Basic)\s+[A-Za-z0-9+/]{6,}={0,2}(?=[\s"',]|$)/g, `$1 ${CENSOR}`],
   [/\bv1,[A-Za-z0-9+/=]{20,}/g, `v1,${CENSOR}`],
 ];
 

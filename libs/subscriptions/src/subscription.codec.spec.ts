@@ -28,6 +28,25 @@ describe('subscription codec', () => {
     expect(decodeSubscription(JSON.parse(text) as StoredSubscription, box)).toEqual(sub);
   });
 
+  it('seals the endpoint auth (type and credentials) and reads it back; none when absent', () => {
+    const withAuth: Subscription = {
+      ...sub,
+      auth: { type: 'oauth2', tokenUrl: 'https://idp.example.com/token', clientId: 'gw-client', clientSecret: 'oauth-client-secret', scope: 'hooks', clientAuth: 'basic' },
+    };
+    const stored = encodeSubscription(withAuth, box);
+    const text = JSON.stringify(stored);
+    for (const secret of ['oauth-client-secret', 'gw-client', 'idp.example.com']) expect(text).not.toContain(secret);
+    expect(decodeSubscription(JSON.parse(text) as StoredSubscription, box)).toEqual(withAuth);
+    // Bound to the subscription id: moved into another subscription's record, it does not open.
+    const other = encodeSubscription({ ...sub, id: 'sub_2', headers: {}, secrets: [] }, box);
+    expect(() => decodeSubscription(other, box)).not.toThrow();
+    expect(() => decodeSubscription({ ...other, sealedAuth: stored.sealedAuth }, box)).toThrow();
+    const basic = encodeSubscription({ ...sub, auth: { type: 'basic', username: 'u', password: 'basic-password' } }, box);
+    expect(JSON.stringify(basic)).not.toContain('basic-password');
+    expect(encodeSubscription(sub, box)).not.toHaveProperty('sealedAuth');
+    expect(decodeSubscription(encodeSubscription(sub, box), box)).not.toHaveProperty('auth');
+  });
+
   it('reads records written before headers were sealed', () => {
     const { sealedHeaders: _sealed, ...old } = encodeSubscription(sub, box);
     expect(decodeSubscription({ ...old, headers: { A: 'b' } }, box).headers).toEqual({ A: 'b' });

@@ -1,35 +1,40 @@
-import type { Subscription } from '@app/contracts';
+import type { EndpointAuth, Subscription } from '@app/contracts';
 import type { SecretBox } from './secret-box.js';
 
 /**
  * The value of a record on the subscriptions topic: a Subscription with its
- * signing secrets and its static headers (which often carry a shared secret, such
- * as Qovery's `Qovery-Secret`) sealed with AES-256-GCM, bound to the subscription id.
+ * signing secrets, its static headers (which often carry a shared secret, such
+ * as Qovery's `Qovery-Secret`) and its endpoint `auth` sealed with AES-256-GCM,
+ * bound to the subscription id.
  */
-export interface StoredSubscription extends Omit<Subscription, 'secrets' | 'headers'> {
+export interface StoredSubscription extends Omit<Subscription, 'secrets' | 'headers' | 'auth'> {
   sealedSecrets: { sealed: string; expiresAt?: string }[];
   /** The headers as sealed JSON; absent when there are none. */
   sealedHeaders?: string;
   /** Records written before headers were sealed carry them in clear. */
   headers?: Record<string, string>;
+  /** The endpoint's `auth` (its type and credentials) as sealed JSON; absent when there is none. */
+  sealedAuth?: string;
   schema: 1;
 }
 
 export function encodeSubscription(sub: Subscription, box: SecretBox): StoredSubscription {
-  const { secrets, headers, ...rest } = sub;
+  const { secrets, headers, auth, ...rest } = sub;
   return {
     ...rest,
     sealedSecrets: secrets.map((s) => ({ sealed: box.seal(s.secret, sub.id), expiresAt: s.expiresAt })),
     ...(Object.keys(headers).length > 0 && { sealedHeaders: box.seal(JSON.stringify(headers), sub.id) }),
+    ...(auth !== undefined && { sealedAuth: box.seal(JSON.stringify(auth), sub.id) }),
     schema: 1,
   };
 }
 
 export function decodeSubscription(stored: StoredSubscription, box: SecretBox): Subscription {
-  const { sealedSecrets, sealedHeaders, headers, schema: _schema, ...rest } = stored;
+  const { sealedSecrets, sealedHeaders, headers, sealedAuth, schema: _schema, ...rest } = stored;
   return {
     ...rest,
     headers: sealedHeaders === undefined ? (headers ?? {}) : (JSON.parse(box.open(sealedHeaders, stored.id)) as Record<string, string>),
     secrets: sealedSecrets.map((s) => ({ secret: box.open(s.sealed, stored.id), expiresAt: s.expiresAt })),
+    ...(sealedAuth !== undefined && { auth: JSON.parse(box.open(sealedAuth, stored.id)) as EndpointAuth }),
   };
 }

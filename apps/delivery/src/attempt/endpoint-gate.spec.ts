@@ -107,4 +107,24 @@ describe('EndpointGate', () => {
     expect(gate.admit(`${HOST}/fail`, HOST, 1)).toMatchObject({ go: false, reason: 'circuit_open' });
     expect(gate.admit(`${HOST}/ok`, HOST, 1)).toMatchObject({ go: true });
   });
+
+  it('learns nothing from an attempt that sent nothing (no OAuth2 token): no failure counted, no success either, a probe given back', () => {
+    const notSent = { ok: false, hostReached: true, notSent: true };
+    const gate = new EndpointGate(10, 2, 1_000, 2_000);
+    // Any number of them never opens the breaker, and the slot is given back.
+    for (let i = 0; i < 5; i++) gate.finish(go(gate.admit(`${HOST}/auth`, HOST, i)), notSent, i);
+    expect(gate.inFlight(`${HOST}/auth`)).toBe(0);
+    expect(gate.admit(`${HOST}/auth`, HOST, 10)).toMatchObject({ go: true });
+    // Nor do they close an open breaker: one failure before them and one after still make two in a row.
+    const other = new EndpointGate(10, 2, 1_000, 2_000);
+    other.finish(go(other.admit(`${HOST}/x`, HOST, 0)), failed, 0);
+    other.finish(go(other.admit(`${HOST}/x`, HOST, 0)), notSent, 0);
+    other.finish(go(other.admit(`${HOST}/x`, HOST, 0)), failed, 0);
+    expect(other.admit(`${HOST}/x`, HOST, 1)).toMatchObject({ go: false, reason: 'circuit_open' });
+    // The half-open probe that sent nothing is given back: the next attempt probes instead of waiting for a verdict that never comes.
+    const probe = go(other.admit(`${HOST}/x`, HOST, 1_000));
+    expect(probe.probe).toBe(true);
+    other.finish(probe, notSent, 1_001);
+    expect(other.admit(`${HOST}/x`, HOST, 1_002)).toMatchObject({ go: true, ticket: { probe: true } });
+  });
 });

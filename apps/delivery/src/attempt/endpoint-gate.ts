@@ -18,6 +18,8 @@ export interface AttemptReport {
   ok: boolean;
   /** A connection was made (any HTTP answer): the host is reachable, whatever the path did. */
   hostReached: boolean;
+  /** Nothing was sent to the endpoint (its OAuth2 token could not be had): no breaker learns anything from it. */
+  notSent?: boolean;
 }
 
 interface Waiter {
@@ -130,8 +132,12 @@ export class EndpointGate {
   /** The attempt ended: breakers and the estimate learn from it, and its slot passes to the next job queued for the endpoint. */
   finish(ticket: Ticket, report: AttemptReport, now: number): void {
     const { endpoint, origin } = ticket;
-    this.hosts.after(origin, report.hostReached, now);
-    this.breakers.after(endpoint, report.ok, now);
+    // A probe that sent nothing is given back (the ticket does not say which breaker granted it: both are).
+    if (report.notSent) this.cancelProbes(endpoint, origin, ticket.probe, ticket.probe);
+    else {
+      this.hosts.after(origin, report.hostReached, now);
+      this.breakers.after(endpoint, report.ok, now);
+    }
     const load = this.endpoints.get(endpoint);
     if (!load) return;
     load.starts.delete(ticket);

@@ -1,5 +1,5 @@
 import { GONE_STATUS, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
-import type { HttpAttempt } from '../http/http-sender.js';
+import type { AuthorizedAttempt } from './endpoint-auth.js';
 
 export interface AttemptVerdict {
   delivered: boolean;
@@ -12,7 +12,9 @@ export interface AttemptVerdict {
 }
 
 /** What an HTTP attempt means for the delivery (one place for the rules). */
-export function judge(attempt: HttpAttempt): AttemptVerdict {
+export function judge(attempt: AuthorizedAttempt): AttemptVerdict {
+  // The endpoint's OAuth2 token could not be had: a failure like any other, retried on the schedule.
+  if (attempt.kind === 'token_fetch') return { delivered: false, retryable: true, reason: REASONS.tokenFetch, error: { class: REASONS.tokenFetch, message: attempt.message } };
   if (attempt.kind === 'error') {
     return {
       delivered: false,

@@ -25,5 +25,7 @@ describe('webhookBody', () => {
     expect(await webhookBody(job('event'), { ...sub, transform }, transformer(() => Promise.resolve({ skip: true })))).toEqual({ kind: 'skip' });
     expect(await webhookBody(job('event'), { ...sub, transform }, transformer(() => Promise.reject(new TransformError('D1012: timeout'))))).toEqual({ kind: 'failed', message: 'D1012: timeout' });
     await expect(webhookBody(job('event'), { ...sub, transform }, transformer(() => Promise.reject(new Error('a bug'))))).rejects.toThrow('a bug');
+    const authorizing = transformer(() => Promise.resolve({ skip: false, body: '{}', headers: { Authorization: 'Bearer x' } }));
+    expect(await webhookBody(job('event'), { ...sub, transform, auth: { type: 'bearer', token: 't' } }, authorizing)).toMatchObject({ kind: 'failed', message: expect.stringMatching(/Authorization/) });
   });
 });

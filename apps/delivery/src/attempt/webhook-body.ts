@@ -21,6 +21,8 @@ export async function webhookBody(job: DeliveryJob, sub: Subscription, transform
   try {
     const request = await transformer.apply(sub.transform, job.body);
     if (request.skip) return { kind: 'skip' };
+    if (sub.auth && Object.keys(request.headers).some((h) => h.toLowerCase() === 'authorization'))
+      return { kind: 'failed', message: 'the result sets the Authorization header, which the subscription\'s auth sets' };
     return { kind: 'send', url: withPath(sub.url, request.path), body: request.body, headers: request.headers };
   } catch (err) {
     if (err instanceof TransformError) return { kind: 'failed', message: err.message };

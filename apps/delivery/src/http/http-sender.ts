@@ -11,6 +11,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
+  /** Bytes of the response body kept (default DELIVERY_RESPONSE_BODY_BYTES): more for an OAuth2 token answer. */
+  responseBodyBytes?: number;
 }
 
 /** What one HTTP attempt came to: a value, never an exception. */
@@ -68,7 +70,7 @@ export class HttpSender implements OnApplicationShutdown {
     const target = this.target(req.url);
     if (target.refusal !== null) return Promise.resolve({ kind: 'error', errorClass: 'target_refused', message: target.refusal, durationMs: 0 });
     return new Promise((resolve) => {
-      const handler = new AttemptHandler(resolve, this.config.responseBodyBytes, req.timeoutMs);
+      const handler = new AttemptHandler(resolve, req.responseBodyBytes ?? this.config.responseBodyBytes, req.timeoutMs);
       this.agent.dispatch(
         {
           origin: target.origin,

@@ -5,6 +5,9 @@ import {
   activeSecrets,
   type CreatedSubscriptionView,
   type CreateSubscriptionDto,
+  type EndpointAuth,
+  type EndpointAuthBody,
+  type EndpointAuthView,
   type GatewayEvent,
   type ListSubscriptionsQueryDto,
   type RotatedSecretView,
@@ -47,9 +50,38 @@ export function toView(sub: Subscription): SubscriptionView {
     rate_limit: sub.rateLimit && { per_second: sub.rateLimit.perSecond },
     ordering: sub.ordering ?? 'none',
     transform: sub.transform,
+    auth: sub.auth && authView(sub.auth),
     created_at: sub.createdAt,
     updated_at: sub.updatedAt,
   };
+}
+
+/** `auth` as the API shows it: its type and who, never the password, token or client secret. */
+function authView(auth: EndpointAuth): EndpointAuthView {
+  switch (auth.type) {
+    case 'basic':
+      return { type: 'basic', username: auth.username };
+    case 'bearer':
+      return { type: 'bearer' };
+    case 'oauth2':
+      return { type: 'oauth2', token_url: auth.tokenUrl, client_id: auth.clientId, scope: auth.scope, audience: auth.audience, client_auth: auth.clientAuth };
+  }
+}
+
+/** A validated `auth` body as the subscription holds it (a PATCH replaces the whole of it). */
+function authOf(body: EndpointAuthBody): EndpointAuth {
+  if ('token_url' in body) {
+    const { token_url: tokenUrl, client_id: clientId, client_secret: clientSecret, scope, audience, client_auth: clientAuth } = body;
+    return { type: 'oauth2', tokenUrl, clientId, clientSecret, ...(scope !== undefined && { scope }), ...(audience !== undefined && { audience }), clientAuth: clientAuth ?? 'basic' };
+  }
+  return 'token' in body ? { type: 'bearer', token: body.token } : { type: 'basic', username: body.username, password: body.password };
+}
+
+/** `auth` sets the Authorization header: a static one beside it would be ambiguous. */
+function assertOneAuthorization(sub: Subscription): Subscription {
+  if (sub.auth && Object.keys(sub.headers).some((h) => h.toLowerCase() === 'authorization'))
+    throw new BadRequestException('headers.Authorization cannot be combined with auth: auth sets the Authorization header');
+  return sub;
 }
 
 /** Applies the fields a create or update body carries: undefined keeps, null clears. */
@@ -75,6 +107,7 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     rateLimit: dto.rate_limit === undefined ? sub.rateLimit : dto.rate_limit ? { perSecond: dto.rate_limit.per_second } : undefined,
     ordering: dto.ordering === undefined ? sub.ordering : dto.ordering === 'key' ? 'key' : undefined,
     transform: dto.transform === undefined ? sub.transform : dto.transform ? { expression: dto.transform.expression, output: dto.transform.output ?? 'body' } : undefined,
+    auth: dto.auth === undefined ? sub.auth : dto.auth ? authOf(dto.auth) : undefined,
   };
 }
 
@@ -122,7 +155,7 @@ export class SubscriptionsService {
       createdAt: now,
       updatedAt: now,
     };
-    const sub = applyFields(blank, dto);
+    const sub = assertOneAuthorization(applyFields(blank, dto));
     await this.store.put(sub);
     return { ...toView(sub), secret };
   }
@@ -151,7 +184,7 @@ export class SubscriptionsService {
     const current = this.configOf(this.find(id, caller));
     // A tenant token may not move a subscription out of its tenant (null would clear it).
     if (caller.tenant !== undefined && dto.tenant !== undefined) tenantOf(caller, dto.tenant ?? '');
-    await this.store.put({ ...applyFields(current, dto), updatedAt: new Date().toISOString() });
+    await this.store.put({ ...assertOneAuthorization(applyFields(current, dto)), updatedAt: new Date().toISOString() });
     return toView(this.find(id, caller));
   }
 
