@@ -105,6 +105,16 @@ describe('filters: operators, header matches and times', () => {
     const ok = await gateway.api('PATCH', `/v1/subscriptions/${created.body.id}`, { filters: { 'data.n': { lt: 1 }, 'data.env': ['prod*'] } });
     expect([ok.status, ok.body.filters]).toEqual([200, { 'data.n': { lt: 1 }, 'data.env': ['prod*'] }]);
   });
+
+  it('describes both shapes of a filter in the OpenAPI document, for writes and views', async () => {
+    const doc = (await (await fetch(await gateway.apiUrl('/docs-json'))).json()) as { components: { schemas: Record<string, { properties: Record<string, any> }> } };
+    for (const schema of ['CreateSubscriptionDto', 'SubscriptionView']) {
+      const [patterns, operators] = doc.components.schemas[schema]!.properties.filters.additionalProperties.oneOf;
+      expect([schema, patterns.type, patterns.items.type]).toEqual([schema, 'array', 'string']);
+      expect([schema, Object.keys(operators.properties)]).toEqual([schema, ['gt', 'gte', 'lt', 'lte', 'exists', 'in', 'not']]);
+      expect(operators.properties.gt.oneOf).toEqual([{ type: 'number' }, { type: 'string', format: 'date-time' }]);
+    }
+  });
 });
 
 const messageOf = (body: { message?: string | string[] }) => [body.message].flat().join('\n');
