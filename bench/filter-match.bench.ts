@@ -9,10 +9,13 @@
  * --seed, --check (events compared against a naive reference matcher),
  * --pool (distinct pre-generated events, cycled), --mix (JSON overriding fields
  * of DEFAULT_MIX in workload.ts, e.g. --mix='{"withTenant":0.98}'),
- * --no-build-scaling.
+ * --operators (share of filter conditions written with operators in the
+ * operators case: ranges, in, exists, not, header and time matches; 0 skips
+ * the case), --no-build-scaling.
  *
  * Defaults: --sizes=100000,10000 --events=100000 --warmup=20000 --runs=3
- * --check=500 --pool=65536. With the default mix one event fans out to ~860
+ * --check=500 --pool=65536 --operators=0.5. Each size runs twice: with the mix
+ * as given, then with operators in it (the rows marked "+ operators"). With the default mix one event fans out to ~860
  * subscriptions at 100k and a run of 100,000 events takes ~40 s; pass
  * --events=1000000 for 10k subscriptions or low-fan-out mixes.
  *
@@ -47,10 +50,11 @@ interface Options {
   pool: number;
   buildScaling: boolean;
   mix: Mix;
+  operators: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const opts: Options = { sizes: [100_000, 10_000], events: 100_000, warmup: 20_000, runs: 3, seed: 20250101, check: 500, pool: 65_536, buildScaling: true, mix: mixWith({}) };
+  const opts: Options = { sizes: [100_000, 10_000], events: 100_000, warmup: 20_000, runs: 3, seed: 20250101, check: 500, pool: 65_536, buildScaling: true, mix: mixWith({}), operators: 0.5 };
   for (const arg of argv) {
     const [name, raw = ''] = arg.replace(/^--/, '').split('=');
     const num = Number(raw.replaceAll('_', ''));
@@ -66,6 +70,10 @@ function parseOptions(argv: readonly string[]): Options {
       case 'pool':
         if (!Number.isInteger(num) || num < 0) throw new Error(`--${name} needs a non-negative integer, got ${JSON.stringify(raw)}`);
         opts[name] = num;
+        break;
+      case 'operators':
+        if (!(num >= 0 && num <= 1)) throw new Error(`--operators needs a share from 0 to 1, got ${JSON.stringify(raw)}`);
+        opts.operators = num;
         break;
       case 'mix':
         opts.mix = mixWith(JSON.parse(raw) as Parameters<typeof mixWith>[0]);
@@ -127,6 +135,7 @@ interface Run {
 
 interface SizeResult {
   size: number;
+  label: string;
   buildMs: number;
   subsHeap: number;
   heapBefore: number;
@@ -142,13 +151,15 @@ function describeMix(subs: readonly BenchSubscription[]): string {
   const pct = (n: number) => `${fmtInt(n)} (${((100 * n) / subs.length).toFixed(1)}%)`;
   const byKind = (k: Kind) => pct(count((s) => s.kind === k));
   const keys = (n: number) => count((s) => Object.keys(s.filters).length === n);
-  const wildcard = count((s) => Object.values(s.filters).some((ps) => ps.some((p) => p.includes('*'))));
+  const conditions = (s: BenchSubscription) => Object.values(s.filters);
+  const wildcard = count((s) => conditions(s).some((c) => Array.isArray(c) && c.some((p: string) => p.includes('*'))));
+  const withOperators = count((s) => conditions(s).some((c) => !Array.isArray(c)));
   const patterns = subs.reduce((n, s) => n + s.events.length, 0);
   return [
     `kinds: exact ${byKind('exact')}, prefix ${byKind('prefix')}, catch-all ${byKind('catchAll')}, prefix+exact ${byKind('mixed')}`,
     `type patterns: ${fmtInt(patterns)} (${(patterns / subs.length).toFixed(2)}/subscription)`,
     `with tenant: ${pct(count((s) => s.tenant !== undefined))}; disabled: ${pct(count((s) => !s.enabled))}`,
-    `with filters: ${pct(keys(1) + keys(2))} (1 key ${fmtInt(keys(1))}, 2 keys ${fmtInt(keys(2))}; with a wildcard pattern ${fmtInt(wildcard)})`,
+    `with filters: ${pct(keys(1) + keys(2))} (1 key ${fmtInt(keys(1))}, 2 keys ${fmtInt(keys(2))}; with a wildcard pattern ${fmtInt(wildcard)}; with operators ${fmtInt(withOperators)})`,
   ].join('\n    ');
 }
 
@@ -193,10 +204,10 @@ function matchLoop(index: SubscriptionIndex<BenchSubscription>, pool: readonly B
   return matches;
 }
 
-function benchSize(size: number, opts: Options, pool: readonly BenchEvent[]): SizeResult {
-  log(`\n== ${fmtInt(size)} subscriptions ==`);
+function benchSize(size: number, label: string, mix: Mix, opts: Options, pool: readonly BenchEvent[]): SizeResult {
+  log(`\n== ${fmtInt(size)} subscriptions${label} ==`);
   const beforeSubs = heapUsed();
-  const subs = generateSubscriptions(size, opts.seed, opts.mix);
+  const subs = generateSubscriptions(size, opts.seed, mix);
   const subsHeap = heapUsed() - beforeSubs;
   log(`  mix:\n    ${describeMix(subs)}`);
   log(`  subscription objects themselves: ${fmtMB(subsHeap)} of heap (not counted below)`);
@@ -239,7 +250,7 @@ function benchSize(size: number, opts: Options, pool: readonly BenchEvent[]): Si
         `CPU ${fmtInt(run.cpuMs)} ms (${fmtFixed(run.cpuMs / wallMs, 2)} cores), ${fmtFixed(run.matchesPerEvent, 2)} matches/event`,
     );
   }
-  return { size, buildMs, subsHeap, heapBefore, heapAfter, ...check, runs };
+  return { size, label, buildMs, subsHeap, heapBefore, heapAfter, ...check, runs };
 }
 
 /** Build time when every subscription lands on the same index key (`*`, no tenant). */
@@ -273,7 +284,9 @@ function main(): void {
   log(`mix: ${JSON.stringify(opts.mix)}`);
 
   const pool = generateEvents(opts.pool, opts.seed ^ 0x5eed);
-  const results = opts.sizes.map((size) => benchSize(size, opts, pool));
+  const cases: [string, Mix][] = [['', opts.mix]];
+  if (opts.operators > 0) cases.push([' + operators', { ...opts.mix, withOperators: opts.operators }]);
+  const results = cases.flatMap(([label, mix]) => opts.sizes.map((size) => benchSize(size, label, mix, opts, pool)));
 
   log('\n== Summary ==');
   log(
@@ -285,7 +298,7 @@ function main(): void {
         const spread = (Math.max(...eps) - Math.min(...eps)) / med;
         const cpuRatio = r.runs.reduce((a, x) => a + x.cpuMs, 0) / r.runs.reduce((a, x) => a + x.wallMs, 0);
         return [
-          fmtInt(r.size),
+          `${fmtInt(r.size)}${r.label}`,
           fmtFixed(r.buildMs),
           fmtMB(r.heapAfter - r.heapBefore),
           fmtInt((r.heapAfter - r.heapBefore) / r.size),
@@ -304,7 +317,7 @@ function main(): void {
   const target = 200_000;
   for (const r of results) {
     const med = median(r.runs.map((x) => x.eventsPerSec));
-    log(`${fmtInt(r.size)} subscriptions: ${fmtInt(med)} events/s — target ${fmtInt(target)} events/s ${med >= target ? 'MET' : 'MISSED'} (${fmtFixed(med / target, 2)}×)`);
+    log(`${fmtInt(r.size)} subscriptions${r.label}: ${fmtInt(med)} events/s — target ${fmtInt(target)} events/s ${med >= target ? 'MET' : 'MISSED'} (${fmtFixed(med / target, 2)}×)`);
   }
 
   if (opts.buildScaling) {

@@ -3,7 +3,7 @@
  * types, tenants and attribute values; a realistic mix of subscriptions; and a
  * stream of events drawn from the same vocabulary.
  */
-import { type Matchable, type MatchableEvent } from '../libs/filter/src/index.js';
+import { type FilterCondition, type FilterOperators, type Matchable, type MatchableEvent } from '../libs/filter/src/index.js';
 import { Prng } from './prng.js';
 
 // 25 domains × 10 entities × 8 actions = 2,000 event types (`deployment.status.succeeded`).
@@ -47,6 +47,11 @@ export const DEFAULT_MIX = {
   /** Among subscriptions with filters, share with two keys (the rest have one). */
   twoFilterKeys: 0.3,
   disabled: 0.05,
+  /**
+   * Among filter conditions, share written with operators (ranges, in, exists, not, header
+   * and time matches) instead of patterns; 0 leaves the stream of subscriptions as it was.
+   */
+  withOperators: 0,
 };
 
 export type Mix = typeof DEFAULT_MIX;
@@ -74,6 +79,8 @@ export interface BenchEvent extends MatchableEvent {
   source: string;
   time: string;
   data: { environment: { type: string }; project: { name: string; id: string }; region?: string; revision: number };
+  /** The source record's headers, as the event reader keeps them. */
+  headers: Record<string, string>;
   cloudevent: boolean;
 }
 
@@ -93,6 +100,23 @@ function filterPatterns(rng: Prng, key: FilterKey): string[] {
       // A wildcard in the middle: compiled to a regular expression.
       return [`*/teams/${rng.pick(TEAMS)}/*`];
   }
+}
+
+const PRIORITIES = ['high', 'normal', 'low'] as const;
+const EPOCH = Date.UTC(2025, 0, 1);
+
+/** A condition with operators, the way users write them: ranges, in lists, exists, not, headers, times. */
+function operatorFilter(rng: Prng): [string, FilterOperators] {
+  const r = rng.int(100);
+  if (r < 25) {
+    const from = rng.int(900);
+    return ['data.revision', { gte: from, lt: from + rng.between(50, 300) }];
+  }
+  if (r < 45) return ['data.region', { in: rng.sample(REGIONS, rng.between(1, 3)) }];
+  if (r < 55) return ['data.region', { exists: rng.chance(0.5) }];
+  if (r < 70) return ['data.environment.type', { not: [rng.chance(0.5) ? 'PROD*' : rng.pick(ENV_TYPES)] }];
+  if (r < 85) return ['headers.x-priority', rng.chance(0.5) ? { in: rng.sample(PRIORITIES, rng.between(1, 2)) } : { not: { in: ['low'] } }];
+  return ['time', { gte: new Date(EPOCH + rng.int(100_000) * 1000).toISOString() }];
 }
 
 function prefixPattern(rng: Prng, mix: Mix): string {
@@ -130,9 +154,15 @@ export function generateSubscriptions(count: number, seed: number, mix: Mix = DE
   for (let i = 0; i < count; i++) {
     const kind = rng.weighted(mix.kinds);
     const events = typePatterns(rng, kind, mix);
-    const filters: Record<string, string[]> = {};
+    const filters: Record<string, FilterCondition> = {};
     if (rng.chance(mix.withFilters)) {
-      for (const key of rng.sample(FILTER_KEYS, rng.chance(mix.twoFilterKeys) ? 2 : 1)) filters[key] = filterPatterns(rng, key);
+      for (const key of rng.sample(FILTER_KEYS, rng.chance(mix.twoFilterKeys) ? 2 : 1)) {
+        // Drawn only with operators in the mix, so the default stream stays as it was.
+        if (mix.withOperators > 0 && rng.chance(mix.withOperators)) {
+          const [path, condition] = operatorFilter(rng);
+          filters[path] = condition;
+        } else filters[key] = filterPatterns(rng, key);
+      }
     }
     const tenant = rng.chance(mix.withTenant) ? rng.pick(TENANTS) : undefined;
     const enabled = !rng.chance(mix.disabled);
@@ -150,8 +180,10 @@ function anyCase(rng: Prng, value: string): string {
 /** `count` events shaped like the gateway's normalised GatewayEvent. */
 export function generateEvents(count: number, seed: number): BenchEvent[] {
   const rng = new Prng(seed);
+  // Headers come from a stream of their own, so the events' other fields stay as they were.
+  const headerRng = new Prng(seed ^ 0x4ead);
   const events: BenchEvent[] = [];
-  const epoch = Date.UTC(2025, 0, 1);
+  const epoch = EPOCH;
   for (let i = 0; i < count; i++) {
     const team = rng.pick(TEAMS);
     const project = `${team}-${rng.pick(APPS)}`;
@@ -168,6 +200,7 @@ export function generateEvents(count: number, seed: number): BenchEvent[] {
         ...(rng.chance(0.9) ? { region: rng.pick(REGIONS) } : {}),
         revision: rng.int(1000),
       },
+      headers: headerRng.chance(0.8) ? { 'x-priority': headerRng.pick(PRIORITIES), 'content-type': 'application/json' } : { 'content-type': 'application/json' },
       cloudevent: false,
     });
   }
@@ -206,6 +239,31 @@ function valueOk(value: unknown, patterns: readonly string[]): boolean {
   return patterns.some((p) => glob(p, String(value)));
 }
 
+/** Operators, spelt out: one element satisfies every comparison and `in`; `exists` and `not` look at the whole value. */
+function operatorsOk(value: unknown, ops: FilterOperators): boolean {
+  const elements: unknown[] = Array.isArray(value) ? value : [value];
+  if (ops.exists !== undefined && elements.some((e) => e !== undefined && e !== null) !== ops.exists) return false;
+  if (ops.not !== undefined && conditionOk(value, ops.not)) return false;
+  const comparable = (e: unknown, bound: number | string): [number, number] =>
+    typeof bound === 'number'
+      ? [typeof e === 'number' ? e : typeof e === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(e) ? Number(e) : NaN, bound]
+      : [typeof e === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(e) ? new Date(e.toUpperCase()).getTime() : NaN, new Date(bound).getTime()];
+  const one = (e: unknown): boolean => {
+    if (ops.gt !== undefined && !(([a, b]) => a > b)(comparable(e, ops.gt))) return false;
+    if (ops.gte !== undefined && !(([a, b]) => a >= b)(comparable(e, ops.gte))) return false;
+    if (ops.lt !== undefined && !(([a, b]) => a < b)(comparable(e, ops.lt))) return false;
+    if (ops.lte !== undefined && !(([a, b]) => a <= b)(comparable(e, ops.lte))) return false;
+    if (ops.in !== undefined && !((typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean') && ops.in.some((x) => String(x).toLowerCase() === String(e).toLowerCase()))) return false;
+    return true;
+  };
+  const perElement = ops.gt !== undefined || ops.gte !== undefined || ops.lt !== undefined || ops.lte !== undefined || ops.in !== undefined;
+  return !perElement || elements.some(one);
+}
+
+function conditionOk(value: unknown, condition: FilterCondition): boolean {
+  return Array.isArray(condition) ? valueOk(value, condition as readonly string[]) : operatorsOk(value, condition as FilterOperators);
+}
+
 /** Number of the subscription's type patterns that match `type` (0 = not a candidate). */
 export function typeHits(sub: Matchable, type: string): number {
   let hits = 0;
@@ -220,9 +278,10 @@ export function tenantOk(sub: Matchable, event: MatchableEvent): boolean {
 }
 
 export function filtersOk(sub: Matchable, event: MatchableEvent): boolean {
-  return Object.entries(sub.filters).every(([path, patterns]) => {
+  return Object.entries(sub.filters).every(([path, condition]) => {
     let node: unknown = event;
-    for (const key of path.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-    return valueOk(node, patterns);
+    const keys = path.startsWith('headers.') ? ['headers', path.slice('headers.'.length).toLowerCase()] : path.split('.');
+    for (const key of keys) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    return conditionOk(node, condition);
   });
 }

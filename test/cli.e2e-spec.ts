@@ -84,13 +84,13 @@ describe('operator CLI (webhook-gateway)', () => {
   });
 
   it('creates and lists subscriptions through the management API', async () => {
-    const created = await cli('subscriptions', 'create', '--url', receiver.url('/ok'), '--events', 'order.*,invoice.paid', '--filter', 'data.region=eu-*,uk', '--description', 'from the CLI');
+    const created = await cli('subscriptions', 'create', '--url', receiver.url('/ok'), '--events', 'order.*,invoice.paid', '--filter', 'data.region=eu-*,uk', '--filter', 'data.replayed={"exists":false}', '--description', 'from the CLI');
     expect(created.code).toBe(0);
     const [, id] = /^id\s+(sub_\S+)$/m.exec(created.stdout) ?? [];
     expect(created.stdout).toMatch(/^secret\s+whsec_\S+$/m);
     ids.ok = id!;
     const view = (await gateway.api('GET', `/v1/subscriptions/${ids.ok}`)).body;
-    expect(view).toMatchObject({ url: receiver.url('/ok'), events: ['order.*', 'invoice.paid'], filters: { 'data.region': ['eu-*', 'uk'] }, description: 'from the CLI' });
+    expect(view).toMatchObject({ url: receiver.url('/ok'), events: ['order.*', 'invoice.paid'], filters: { 'data.region': ['eu-*', 'uk'], 'data.replayed': { exists: false } }, description: 'from the CLI' });
 
     const failing = await gateway.api('POST', '/v1/subscriptions', { url: receiver.url('/failing'), events: ['order.*'], retry: { schedule: [] } });
     ids.failing = failing.body.id;
@@ -104,6 +104,10 @@ describe('operator CLI (webhook-gateway)', () => {
     expect(JSON.parse(shown.stdout)).toEqual(view);
     expect(await cli('subscriptions', 'show', 'sub_missing')).toMatchObject({ code: 1, stderr: expect.stringContaining('404') });
     expect((await cli('subscriptions', 'create', '--url', receiver.url('/x'))).code).toBe(2);
+    const mixed = await cli('subscriptions', 'create', '--url', receiver.url('/x'), '--events', 'a', '--filter', 'data.n=1', '--filter', 'data.n={"gt":1}');
+    expect(mixed).toMatchObject({ code: 2, stderr: expect.stringContaining('--filter data.n is given twice') });
+    const badJson = await cli('subscriptions', 'create', '--url', receiver.url('/x'), '--events', 'a', '--filter', 'data.n={gt:1}');
+    expect(badJson).toMatchObject({ code: 2, stderr: expect.stringContaining('operators must be a JSON object') });
 
     await publisher.publish(source, { id: 'o1', type: 'order.created', data: { region: 'eu-west' } });
     await publisher.publish(source, { id: 'o2', type: 'order.created', data: { region: 'us-east' } });

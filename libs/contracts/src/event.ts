@@ -19,6 +19,11 @@ export interface GatewayEvent {
   traceparent?: string;
   /** A per-event callback target the event carries (Edgegap `webhook_url`, Deep Image `webhooks.complete`, a `webhook-url` header). */
   callbackUrl?: string;
+  /**
+   * The source Kafka record's headers, for filters (`headers.<name>`): names lower-cased, values
+   * as UTF-8 text; at most 64, values over 1 KiB left out. Never rendered into a body.
+   */
+  headers?: Record<string, string>;
   /** True when the event came as a CloudEvent (either mode). */
   cloudevent: boolean;
 }

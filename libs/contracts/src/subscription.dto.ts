@@ -21,6 +21,7 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
+import { type FilterCondition, filterConditionProblem } from '@app/filter';
 import {
   BODY_FORMATS,
   type BodyFormat,
@@ -72,7 +73,8 @@ function IsStringMap(
         },
         defaultMessage(args: ValidationArguments) {
           const problem = mapProblems.get(args.object)?.get(args.property);
-          return `${args.property} ${problem ?? 'must be an object'}`;
+          // A problem naming a key's field (`.data.x must …`) continues the property's name.
+          return problem?.startsWith('.') ? `${args.property}${problem}` : `${args.property} ${problem ?? 'must be an object'}`;
         },
       },
     });
@@ -81,12 +83,43 @@ function IsStringMap(
 
 const checkFilter = (key: string, value: unknown): string | null => {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key) || key.length > 200) return `key "${key}" must be a dotted path like data.project.name`;
-  if (!Array.isArray(value) || value.length === 0) return `.${key} must be a non-empty list of patterns`;
-  if (value.length > 100) return `.${key} must have at most 100 patterns`;
-  for (const p of value) {
-    if (typeof p !== 'string' || p.length === 0 || p.length > 200) return `.${key} patterns must be strings of 1 to 200 characters`;
-  }
-  return null;
+  return filterConditionProblem(key, value);
+};
+
+const COMPARABLE_SCHEMA = { oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }] };
+const PATTERNS_SCHEMA = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, minItems: 1, maxItems: 100, description: 'case-insensitive patterns with * wildcards; any may match' };
+const OPERATORS_PROPERTIES = {
+  gt: COMPARABLE_SCHEMA,
+  gte: COMPARABLE_SCHEMA,
+  lt: COMPARABLE_SCHEMA,
+  lte: COMPARABLE_SCHEMA,
+  exists: { type: 'boolean', description: 'true: the path has a value other than null; false: it has none' },
+  in: {
+    type: 'array',
+    items: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    minItems: 1,
+    maxItems: 100,
+    description: 'literal values (strings case-insensitive, no wildcards)',
+  },
+};
+/** OpenAPI schema of one path's filter condition: a pattern list, or operators that must all hold. */
+const FILTER_CONDITION_SCHEMA = {
+  oneOf: [
+    PATTERNS_SCHEMA,
+    {
+      type: 'object',
+      description: 'operators, all of which must hold; comparisons take numbers or RFC 3339 date-times (compared as instants)',
+      minProperties: 1,
+      additionalProperties: false,
+      properties: {
+        ...OPERATORS_PROPERTIES,
+        not: {
+          description: 'negated: a pattern list or an operator object (without not); an absent value satisfies it',
+          oneOf: [PATTERNS_SCHEMA, { type: 'object', minProperties: 1, additionalProperties: false, properties: OPERATORS_PROPERTIES }],
+        },
+      },
+    },
+  ],
 };
 
 /** Why a header name or value is not one a subscription may send (null when it may). */
@@ -252,15 +285,16 @@ export class CreateSubscriptionDto {
   kind?: SubscriptionKind;
 
   @ApiPropertyOptional({
-    description: 'Dotted path into the event → case-insensitive patterns with * wildcards; every path must match, any pattern may',
-    example: { 'data.environment.type': ['PRODUCTION'], 'data.project.name': ['shop-*'] },
+    description:
+      'Dotted path into the event (headers.<name> for the source record\'s Kafka headers) → case-insensitive patterns with * wildcards (any may match), or an object of operators (all must hold); every path must match',
+    example: { 'data.environment.type': ['PRODUCTION'], 'data.project.name': ['shop-*'], 'data.amount': { gte: 100, lt: 1000 }, 'headers.x-priority': { in: ['high'] } },
     type: 'object',
-    additionalProperties: { type: 'array', items: { type: 'string' } },
+    additionalProperties: FILTER_CONDITION_SCHEMA,
   })
   @IsOptional()
   @IsObject()
   @IsStringMap(checkFilter)
-  filters?: Record<string, string[]> | null;
+  filters?: Record<string, FilterCondition> | null;
 
   @ApiPropertyOptional({ description: 'whsec_ signing secret; generated when absent', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
   @IsOptional()
@@ -410,7 +444,7 @@ export class SubscriptionView {
   @ApiProperty() url!: string;
   @ApiProperty({ type: [String] }) events!: string[];
   @ApiProperty({ enum: SUBSCRIPTION_KINDS }) kind!: SubscriptionKind;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } }) filters!: Record<string, string[]>;
+  @ApiProperty({ type: 'object', additionalProperties: FILTER_CONDITION_SCHEMA }) filters!: Record<string, FilterCondition>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
   @ApiPropertyOptional() description?: string;
   @ApiProperty() enabled!: boolean;

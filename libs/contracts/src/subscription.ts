@@ -1,3 +1,5 @@
+import type { FilterCondition } from '@app/filter';
+
 export const SUBSCRIPTION_KINDS = ['STANDARD', 'SLACK'] as const;
 export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
 
@@ -56,8 +58,8 @@ export interface Subscription {
   /** Event type patterns: exact, `prefix.*` or `*`. */
   events: string[];
   kind: SubscriptionKind;
-  /** Dotted path into the normalised event → case-insensitive patterns with `*`. */
-  filters: Record<string, string[]>;
+  /** Dotted path into the normalised event → case-insensitive patterns with `*`, or an object of operators (libs/filter condition.ts). */
+  filters: Record<string, FilterCondition>;
   /** Signing secrets, newest first. During a rotation the old one signs too, until it expires. */
   secrets: SigningSecret[];
   headers: Record<string, string>;

@@ -1,2 +1,3 @@
+export * from './condition.js';
 export * from './pattern.js';
 export * from './subscription-index.js';

@@ -26,7 +26,8 @@ function compile(lower: string): ValueMatcher {
 export function readPath(root: unknown, path: readonly string[]): unknown {
   let node = root;
   for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
+    // Own properties only: `data.constructor` is absent, not Object's constructor.
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;

@@ -1,10 +1,12 @@
-import { compileValuePattern, readPath, type ValueMatcher } from './pattern.js';
+import { compileCondition, type ConditionTest, type FilterCondition, pathKeys, PathValue, requiredLiterals } from './condition.js';
+import { readPath } from './pattern.js';
 
 /** What the index needs of a subscription. */
 export interface Matchable {
   id: string;
   events: readonly string[];
-  filters: Readonly<Record<string, readonly string[]>>;
+  /** Path → patterns (any may match) or operators (all must hold); every path must match. */
+  filters: Readonly<Record<string, FilterCondition>>;
   enabled: boolean;
   tenant?: string;
 }
@@ -17,20 +19,21 @@ export interface MatchableEvent {
 
 interface Entry<S extends Matchable> {
   subscription: S;
-  /** Every filter must match (AND); any pattern of a filter may (OR). */
-  filters: { path: string; keys: string[]; anyOf: ValueMatcher[] }[];
+  /** Every filter must match (AND). */
+  filters: { path: string; keys: string[]; test: ConditionTest }[];
   /**
-   * The entry's first filter whose patterns are all literal (no `*`), if any: the
-   * entry is filed under each of those values, so an event that carries none of
-   * them never visits it.
+   * The entry's first filter that needs one of a list of literal values (patterns without
+   * `*`, or an `in` list), if any: the entry is filed under each of those values, so an
+   * event that carries none of them never visits it. The filter's other operators are
+   * checked on the entries the values yield.
    */
   literal?: { path: string; keys: string[]; values: string[] };
   /** The last match() call that took this entry, so one met twice is taken once. */
   seen: number;
 }
 
-/** The event's lower-cased scalar values at a path (read once per match call). */
-type ValuesAt = (path: string, keys: string[]) => string[];
+/** The event's value at a path (read once per match call). */
+type ValuesAt = (path: string, keys: string[]) => PathValue;
 
 /**
  * The entries of one type pattern: those with a literal filter by path and value,
@@ -65,7 +68,7 @@ class Bucket<S extends Matchable> {
   collect(visit: (entry: Entry<S>) => void, valuesAt: ValuesAt): void {
     for (const e of this.plain) visit(e);
     for (const [path, byValue] of this.byLiteral) {
-      for (const value of valuesAt(path, byValue.keys)) {
+      for (const value of valuesAt(path, byValue.keys).scalars) {
         const entries = byValue.values.get(value);
         if (entries) for (const e of entries) visit(e);
       }
@@ -167,14 +170,17 @@ export class SubscriptionIndex<S extends Matchable> {
   /** Adds or replaces the subscription with this id. */
   upsert(subscription: S): void {
     this.remove(subscription.id);
-    const filters = Object.entries(subscription.filters).map(([path, patterns]) => ({ path, keys: path.split('.'), anyOf: patterns.map(compileValuePattern) }));
-    const literal = Object.entries(subscription.filters).find(([, patterns]) => patterns.length > 0 && patterns.every((p) => !p.includes('*')));
-    const entry: Entry<S> = {
-      subscription,
-      filters,
-      literal: literal && { path: literal[0], keys: literal[0].split('.'), values: [...new Set(literal[1].map((p) => p.toLowerCase()))] },
-      seen: 0,
-    };
+    const conditions = Object.entries(subscription.filters);
+    const filters = conditions.map(([path, condition]) => ({ path, keys: pathKeys(path), test: compileCondition(condition) }));
+    let literal: Entry<S>['literal'];
+    for (const [path, condition] of conditions) {
+      const values = requiredLiterals(condition);
+      if (values) {
+        literal = { path, keys: pathKeys(path), values };
+        break;
+      }
+    }
+    const entry: Entry<S> = { subscription, filters, literal, seen: 0 };
     this.byId.set(subscription.id, entry);
     if (!subscription.enabled) return;
     const tenant = subscription.tenant ?? NO_TENANT;
@@ -205,19 +211,19 @@ export class SubscriptionIndex<S extends Matchable> {
   match(event: MatchableEvent): S[] {
     const call = ++this.matchCalls;
     const matched: S[] = [];
-    // An event's value at a path is read and lower-cased once per call, whatever the number of filters on it.
-    let values: Map<string, string[]> | undefined;
-    const valuesAt = (path: string, keys: string[]): string[] => {
+    // An event's value at a path is read (and lower-cased) once per call, whatever the number of filters on it.
+    let values: Map<string, PathValue> | undefined;
+    const valuesAt = (path: string, keys: string[]): PathValue => {
       values ??= new Map();
       let v = values.get(path);
-      if (!v) values.set(path, (v = scalars(readPath(event, keys))));
+      if (!v) values.set(path, (v = new PathValue(readPath(event, keys))));
       return v;
     };
     const visit = (entry: Entry<S>) => {
       if (entry.seen === call) return;
       entry.seen = call;
       for (const filter of entry.filters) {
-        if (!anyMatches(valuesAt(filter.path, filter.keys), filter.anyOf)) return;
+        if (!filter.test(valuesAt(filter.path, filter.keys))) return;
       }
       matched.push(entry.subscription);
     };
@@ -225,24 +231,4 @@ export class SubscriptionIndex<S extends Matchable> {
     if (event.tenant !== undefined && event.tenant !== NO_TENANT) this.byTenant.get(event.tenant)?.collect(event.type, visit, valuesAt);
     return matched;
   }
-}
-
-function anyMatches(values: readonly string[], matchers: readonly ValueMatcher[]): boolean {
-  for (const value of values) {
-    for (const matcher of matchers) if (matcher(value)) return true;
-  }
-  return false;
-}
-
-/** The lower-cased text of a scalar, or of each scalar in an array; nothing for objects and absent values. */
-function scalars(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(scalar).filter((v): v is string => v !== undefined);
-  const v = scalar(value);
-  return v === undefined ? [] : [v];
-}
-
-function scalar(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.toLowerCase();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
 }

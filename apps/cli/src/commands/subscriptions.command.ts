@@ -1,4 +1,5 @@
 import type { CreatedSubscriptionView, SubscriptionPage, SubscriptionView } from '@app/contracts';
+import type { FilterCondition, FilterOperators } from '@app/filter';
 import { type Command, type CommandContext, JSON_OPTION, stringOption, UsageError } from '../command.js';
 import { table } from '../format.js';
 
@@ -8,18 +9,40 @@ const list = (raw: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-/** `--filter data.env=PRODUCTION,STAGING --filter data.project.name=shop-*` → the API's filters object. */
-function filters(ctx: CommandContext): Record<string, string[]> | undefined {
+/**
+ * `--filter data.env=PRODUCTION,STAGING --filter data.project.name=shop-*` → the API's filters object;
+ * `--filter 'data.amount={"gte":100}'` gives a path an object of operators (the API checks it).
+ */
+function filters(ctx: CommandContext): Record<string, FilterCondition> | undefined {
   const raw = (ctx.values.filter as string[] | undefined) ?? [];
   if (raw.length === 0) return undefined;
-  const out: Record<string, string[]> = {};
+  const out: Record<string, FilterCondition> = {};
   for (const f of raw) {
     const eq = f.indexOf('=');
-    if (eq <= 0 || eq === f.length - 1) throw new UsageError(`--filter must be path=pattern[,pattern…], got "${f}"`);
+    if (eq <= 0 || eq === f.length - 1) throw new UsageError(`--filter must be path=pattern[,pattern…] or path={operators as JSON}, got "${f}"`);
     const path = f.slice(0, eq).trim();
-    out[path] = [...(out[path] ?? []), ...list(f.slice(eq + 1))];
+    const value = f.slice(eq + 1).trim();
+    const current = out[path];
+    if (value.startsWith('{')) {
+      if (current !== undefined) throw new UsageError(`--filter ${path} is given twice; one path takes patterns or one object of operators`);
+      out[path] = operators(path, value);
+    } else {
+      if (current !== undefined && !Array.isArray(current)) throw new UsageError(`--filter ${path} is given twice; one path takes patterns or one object of operators`);
+      out[path] = [...((current as string[] | undefined) ?? []), ...list(value)];
+    }
   }
   return out;
+}
+
+function operators(path: string, json: string): FilterOperators {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new UsageError(`--filter ${path}: operators must be a JSON object like {"gte":100,"lt":1000}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--filter ${path}: operators must be a JSON object like {"gte":100,"lt":1000}`);
+  return parsed as FilterOperators;
 }
 
 export const subscriptionsList: Command = {
@@ -79,6 +102,7 @@ export const subscriptionsCreate: Command = {
     '--events a,b': 'event type patterns: exact, prefix.* or * (required)',
     '--tenant T': 'only events of this tenant',
     '--filter path=p1,p2': 'attribute filter, repeatable: every path must match, any of its patterns may (* wildcards)',
+    "--filter 'path={…}'": 'a path with operators as JSON, e.g. \'data.amount={"gte":100}\' (gt, gte, lt, lte, exists, in, not)',
     '--description TEXT': 'free text',
     '--format F': 'body format: standard, raw or cloudevents',
     '--json': 'print the created subscription as JSON (secret included)',

@@ -46,6 +46,15 @@ describe('renderBody', () => {
     });
   });
 
+  it('never puts the source record headers (kept for filters) into a body', () => {
+    const withHeaders: GatewayEvent = { ...event, headers: { 'x-internal-token': 'kafka-only-value' } };
+    for (const [kind, format] of [['STANDARD', 'standard'], ['STANDARD', 'raw'], ['STANDARD', 'cloudevents'], ['SLACK', 'standard']] as const) {
+      const body = renderBody(withHeaders, kind, format);
+      expect([kind, format, body.includes('kafka-only-value') || body.includes('x-internal-token')]).toEqual([kind, format, false]);
+      expect(body).toBe(renderBody(event, kind, format));
+    }
+  });
+
   it('renders a Slack message with the type, subject and key fields', () => {
     const msg = JSON.parse(renderBody(event, 'SLACK', 'standard'));
     expect(msg.text).toBe('deployment.succeeded: shop-api');

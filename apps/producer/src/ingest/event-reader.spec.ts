@@ -1,4 +1,4 @@
-import { MAX_NESTING_DEPTH, readEvent, type SourceRecord } from './event-reader.js';
+import { MAX_EVENT_HEADER_BYTES, MAX_EVENT_HEADERS, MAX_NESTING_DEPTH, readEvent, type SourceRecord } from './event-reader.js';
 
 const options = {
   maxEventBytes: 1024,
@@ -43,6 +43,30 @@ describe('readEvent', () => {
       options,
     );
     expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'b1', type: 'job.completed', source: 'deep-image', data: { job: 'j1' }, cloudevent: true }));
+  });
+
+  it('keeps the record headers for filters: names lower-cased, UTF-8 text, bounded in size and number', () => {
+    const headers: SourceRecord['headers'] = {
+      'X-Priority': Buffer.from('high'),
+      'x-priority': 'ignored: the first spelling wins',
+      'X-Multi': [Buffer.from('one'), Buffer.from('two')],
+      'x-label': Buffer.from('café', 'utf8'),
+      'x-big': Buffer.alloc(MAX_EVENT_HEADER_BYTES + 1, 0x61),
+      'x-edge': 'b'.repeat(MAX_EVENT_HEADER_BYTES),
+      'x-none': undefined,
+    };
+    const r = readEvent(json({ id: 'h1', type: 't', data: {} }, headers), 'events', options);
+    expect(r.ok && { ...r.event.headers }).toEqual({ 'x-priority': 'high', 'x-multi': 'one', 'x-label': 'café', 'x-edge': 'b'.repeat(MAX_EVENT_HEADER_BYTES) });
+
+    const many: SourceRecord['headers'] = Object.fromEntries(Array.from({ length: MAX_EVENT_HEADERS + 10 }, (_, i) => [`h${i}`, `${i}`]));
+    const kept = readEvent(json({ id: 'h2', type: 't', data: {} }, many), 'events', options);
+    expect(kept.ok && Object.keys(kept.event.headers!)).toEqual(Array.from({ length: MAX_EVENT_HEADERS }, (_, i) => `h${i}`));
+
+    const binary = readEvent({ value: Buffer.from('{}'), headers: { ce_specversion: '1.0', ce_id: 'b', ce_source: 's', ce_type: 't', 'X-Region': 'eu' } }, 'events', options);
+    expect(binary.ok && { ...binary.event.headers }).toEqual({ ce_specversion: '1.0', ce_id: 'b', ce_source: 's', ce_type: 't', 'x-region': 'eu' });
+
+    const none = readEvent(json({ id: 'h3', type: 't', data: {} }), 'events', options);
+    expect(none.ok && none.event.headers).toBeUndefined();
   });
 
   it('reads plain JSON at configured paths and the tenant from a configured path', () => {

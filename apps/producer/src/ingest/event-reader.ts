@@ -34,6 +34,10 @@ const DEFAULT_SOURCE = 'kafka';
  */
 export const MAX_NESTING_DEPTH = 64;
 
+/** Bounds on the record headers an event keeps for filters. */
+export const MAX_EVENT_HEADERS = 64;
+export const MAX_EVENT_HEADER_BYTES = 1024;
+
 const invalid = (reason: string): ReadResult => ({ ok: false, reason });
 const split = (path: string) => path.split('.');
 
@@ -59,7 +63,30 @@ export function readEvent(record: SourceRecord, topic: string, options: EventRea
     event.tenant = typeof tenant === 'string' || typeof tenant === 'number' ? String(tenant) : undefined;
   }
   event.callbackUrl = callbackUrl(record, event, options.callbacks);
+  event.headers = recordHeaders(record);
   return result;
+}
+
+/**
+ * The record's headers for filters (`headers.<name>`): names lower-cased (the first of names
+ * equal but for case wins), the first value of a repeated header, as UTF-8 text. Values over
+ * MAX_EVENT_HEADER_BYTES are left out, and headers after the first MAX_EVENT_HEADERS kept.
+ */
+function recordHeaders(record: SourceRecord): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  let count = 0;
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    if (count === MAX_EVENT_HEADERS) break;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first === undefined || first === null) continue;
+    const bytes = typeof first === 'string' ? Buffer.byteLength(first) : first.length;
+    const key = name.toLowerCase();
+    if (bytes > MAX_EVENT_HEADER_BYTES || (out !== undefined && Object.hasOwn(out, key))) continue;
+    out ??= Object.create(null) as Record<string, string>;
+    out[key] = first.toString('utf8');
+    count++;
+  }
+  return out;
 }
 
 function readShape(record: SourceRecord, topic: string, options: EventReaderOptions): ReadResult {
