@@ -21,6 +21,7 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
+import { ClientTlsDto, ClientTlsView } from './client-tls.dto.js';
 import { BODY_FORMATS, type BodyFormat, ORDERING_MODES, type OrderingMode, SUBSCRIPTION_KINDS, type SubscriptionKind } from './subscription.js';
 
 /** `deployment.succeeded`, `deployment.*`, `*`. */
@@ -200,6 +201,12 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsIn(ORDERING_MODES)
   ordering?: OrderingMode | null;
+
+  @ApiPropertyOptional({ type: ClientTlsDto, description: 'Mutual TLS: the client certificate presented to the endpoint (GET shows its description only); null clears' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ClientTlsDto)
+  tls?: ClientTlsDto | null;
 }
 
 /** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
@@ -265,6 +272,7 @@ export class SubscriptionView {
   @ApiPropertyOptional() timeout_ms?: number;
   @ApiPropertyOptional({ type: RateLimitDto }) rate_limit?: { per_second: number };
   @ApiProperty({ enum: ORDERING_MODES }) ordering!: OrderingMode;
+  @ApiPropertyOptional({ type: ClientTlsView }) tls?: ClientTlsView;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }

@@ -54,6 +54,8 @@ export interface Subscription {
   rateLimit?: { perSecond: number };
   /** Ordered delivery per event key (the source record's key); absent: no ordering. */
   ordering?: 'key';
+  /** Mutual TLS towards the endpoint (PEM): client certificate and key, and the CAs trusted instead of the default roots. Sealed at rest. */
+  tls?: { cert: string; key: string; ca?: string };
   createdAt: string;
   updatedAt: string;
 }

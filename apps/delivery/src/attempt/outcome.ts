@@ -1,5 +1,6 @@
-import { GONE_STATUS, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
+import { EGRESS_FAILURES, GONE_STATUS, HOST_FAILURES, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
 import type { HttpAttempt } from '../http/http-sender.js';
+import type { AttemptReport } from './endpoint-gate.js';
 
 export interface AttemptVerdict {
   delivered: boolean;
@@ -27,4 +28,15 @@ export function judge(attempt: HttpAttempt): AttemptVerdict {
   if (status === GONE_STATUS) return { delivered: false, retryable: false, reason: REASONS.gone, statusCode: status, error };
   const reason = status >= 300 && status < 400 ? REASONS.redirect : `http_${status}`;
   return { delivered: false, retryable: true, reason, statusCode: status, error };
+}
+
+/**
+ * What an attempt tells the endpoint's and its host's breakers. A final answer (410, a refused
+ * target) is no reason to hold the endpoint back; a failure to connect holds its host; a failure
+ * of the gateway's own egress (the proxy) is counted by neither.
+ */
+export function gateReport(attempt: HttpAttempt, verdict: AttemptVerdict): AttemptReport {
+  const errorClass = attempt.kind === 'error' ? attempt.errorClass : undefined;
+  if (errorClass !== undefined && EGRESS_FAILURES.includes(errorClass)) return { ok: true, hostReached: true };
+  return { ok: verdict.delivered || !verdict.retryable, hostReached: !(errorClass !== undefined && HOST_FAILURES.includes(errorClass)) };
 }

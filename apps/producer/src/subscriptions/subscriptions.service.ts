@@ -5,6 +5,7 @@ import {
   activeSecrets,
   type CreatedSubscriptionView,
   type CreateSubscriptionDto,
+  describeCertificate,
   type GatewayEvent,
   type ListSubscriptionsQueryDto,
   type RotatedSecretView,
@@ -43,6 +44,7 @@ export function toView(sub: Subscription): SubscriptionView {
     timeout_ms: sub.timeoutMs,
     rate_limit: sub.rateLimit && { per_second: sub.rateLimit.perSecond },
     ordering: sub.ordering ?? 'none',
+    tls: sub.tls && { client_certificate: describeCertificate(sub.tls.cert)!, ca: sub.tls.ca !== undefined },
     created_at: sub.createdAt,
     updated_at: sub.updatedAt,
   };
@@ -70,6 +72,7 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     timeoutMs: keep(dto.timeout_ms, sub.timeoutMs),
     rateLimit: dto.rate_limit === undefined ? sub.rateLimit : dto.rate_limit ? { perSecond: dto.rate_limit.per_second } : undefined,
     ordering: dto.ordering === undefined ? sub.ordering : dto.ordering === 'key' ? 'key' : undefined,
+    tls: dto.tls === undefined ? sub.tls : dto.tls ? { cert: dto.tls.client_certificate, key: dto.tls.client_key, ca: dto.tls.ca } : undefined,
   };
 }
 
