@@ -1,5 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 export interface ReceivedRequest {
   path: string;
@@ -8,6 +10,8 @@ export interface ReceivedRequest {
   at: number;
   /** The status it was answered with. */
   status?: number;
+  /** An HTTPS receiver: the SNI the client sent, and the subject CN of its certificate (if it sent one). */
+  tls?: { servername?: string; clientCN?: string };
 }
 
 export interface Behaviour {
@@ -29,8 +33,11 @@ export class Receiver {
   private listeners: (() => void)[] = [];
   private readonly taps: ((request: ReceivedRequest) => void)[] = [];
 
-  /** `keep: false` keeps no request (load tests): watch them with `tap`. */
-  constructor(private readonly keep = true) {}
+  /** `keep: false` keeps no request (load tests): watch them with `tap`. `https`: an HTTPS server with these options (certificate, client certificates asked for). */
+  constructor(
+    private readonly keep = true,
+    private readonly https?: HttpsOptions,
+  ) {}
 
   /** Calls `fn` with every request as it arrives. */
   tap(fn: (request: ReceivedRequest) => void): void {
@@ -38,12 +45,17 @@ export class Receiver {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = req.url ?? '/';
         const request: ReceivedRequest = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        if (this.https) {
+          const socket = req.socket as TLSSocket;
+          const cn = socket.getPeerCertificate().subject?.CN;
+          request.tls = { servername: typeof socket.servername === 'string' ? socket.servername : undefined, clientCN: Array.isArray(cn) ? cn[0] : cn };
+        }
         if (this.keep) this.requests.push(request);
         const b = this.behaviours.get(path) ?? {};
         const nth = this.requests.filter((r) => r.path === path).length - 1;
@@ -59,7 +71,8 @@ export class Receiver {
         if (b.delayMs) setTimeout(reply, b.delayMs);
         else reply();
       });
-    });
+    };
+    this.server = this.https ? createHttpsServer(this.https, handle) : createServer(handle);
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
@@ -69,8 +82,8 @@ export class Receiver {
     return (this.server!.address() as AddressInfo).port;
   }
 
-  url(path: string): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+  url(path: string, host = '127.0.0.1'): string {
+    return `${this.https ? 'https' : 'http'}://${host}:${this.port}${path}`;
   }
 
   behave(path: string, behaviour: Behaviour): void {

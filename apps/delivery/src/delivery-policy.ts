@@ -81,6 +81,17 @@ export const ENDPOINT_QUEUE_MAX_WAIT_MS = 2_000;
 /** Transport failures that say nothing about the path, only that the host cannot be reached: counted by the host's breaker. */
 export const HOST_FAILURES: readonly string[] = ['connection_refused', 'connect_timeout', 'dns', 'tls'];
 
+/**
+ * Failures of the gateway's own egress path (DELIVERY_PROXY_URL down, or refusing a CONNECT):
+ * not the endpoint's fault nor its host's, so neither breaker counts them; the job is retried.
+ */
+export const EGRESS_FAILURES: readonly string[] = ['proxy'];
+
+/** Subscriptions with a client certificate whose connection pools are kept at once (least recently used closed first). */
+export const MAX_CLIENT_CERT_AGENTS = 1_000;
+/** A client-certificate pool unused this long is closed. */
+export const CLIENT_CERT_AGENT_IDLE_MS = 5 * 60_000;
+
 /** A rate-limited attempt waits in process for a token this long at most; a longer wait goes to a retry tier. */
 export const MAX_IN_PROCESS_RATE_WAIT_MS = 100;
 

@@ -10,10 +10,10 @@ import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-o
 import { type AuthorizedAttempt, EndpointAuthorizer } from './attempt/endpoint-auth.js';
 import { EndpointGate } from './attempt/endpoint-gate.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
-import { judge } from './attempt/outcome.js';
+import { gateReport, judge } from './attempt/outcome.js';
 import { webhookBody } from './attempt/webhook-body.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
-import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, HOST_FAILURES, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
+import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
 import { StepCounts } from './attempt/step-counts.js';
 import { isTransient } from './attempt/transient-error.js';
 import { HealthTracker } from './health/health-tracker.js';
@@ -125,17 +125,15 @@ export class DeliveryService {
     try {
       const headers = webhookHeaders(job, sub, base.deliveryId, sent, request.body, request.headers);
       if (span) headers.traceparent = span.traceparent;
-      ({ http, tokenRefreshed } = await this.steps.during('http', this.endpointAuth.send(sub, { url: request.url, headers, body: request.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs })));
+      const tls = sub.tls && { subscriptionId: sub.id, ...sub.tls };
+      ({ http, tokenRefreshed } = await this.steps.during('http', this.endpointAuth.send(sub, { url: request.url, headers, body: request.body, timeoutMs: sub.timeoutMs ?? this.config.delivery.timeoutMs, tls })));
     } catch (err) {
       this.gate.finish(admission.ticket, { ok: false, hostReached: true }, Date.now());
       throw err;
     }
     const finished = new Date();
     const verdict = judge(http);
-    // A final answer (410, a refused target) is no reason to hold the endpoint back; a failure to connect holds its host.
-    // A token that could not be had sent nothing to the endpoint: its breakers learn nothing from it.
-    const notSent = http.kind === 'token_fetch';
-    this.gate.finish(admission.ticket, { ok: verdict.delivered || !verdict.retryable, hostReached: !(http.kind === 'error' && HOST_FAILURES.includes(http.errorClass)), notSent }, finished.getTime());
+    this.gate.finish(admission.ticket, gateReport(http, verdict), finished.getTime());
     if (span) {
       if (verdict.statusCode !== undefined) span.set({ 'http.response.status_code': verdict.statusCode });
       span.end(verdict.delivered ? undefined : verdict.reason);

@@ -118,6 +118,35 @@ export const keyValues: Parser<Record<string, string>> = (raw) =>
     }),
   );
 
+/** An HTTP CONNECT proxy: where it listens and the Basic credentials of its URL, if any. */
+export interface ProxySetting {
+  host: string;
+  port: number;
+  /** `Basic …` for Proxy-Authorization, when the URL has a user. */
+  authorization?: string;
+}
+
+/** Empty, or `http://[user:pass@]host:port` (the value is a secret: messages never repeat it). */
+export const optionalProxyUrl: Parser<ProxySetting | undefined> = (raw) => {
+  const value = raw.trim();
+  if (value === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'http:') return fail('must be an http://[user:pass@]host:port URL');
+  if (url.port === '') return fail('must name the proxy port (http://host:port)');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') return fail('must be only http://[user:pass@]host:port, without a path');
+  const credentials = url.username === '' ? undefined : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port),
+    ...(credentials !== undefined && { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }),
+  };
+};
+
 export const httpUrl: Parser<string> = (raw) => {
   const v = raw.trim().replace(/\/+$/, '');
   let url: URL | undefined;

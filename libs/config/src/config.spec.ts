@@ -161,6 +161,26 @@ describe('Kafka security settings', () => {
     expect(problems({ KAFKA_SECURITY_PROTOCOL: 'TLS' })[0]).toMatch(/^KAFKA_SECURITY_PROTOCOL=TLS must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL/);
   });
 
+  it('reads DELIVERY_PROXY_URL as host, port and Basic credentials, and never repeats a bad one', () => {
+    expect(loadConfig(required).delivery.proxyUrl).toBeUndefined();
+    expect(loadConfig({ ...required, DELIVERY_PROXY_URL: 'http://proxy.internal:3128' }).delivery.proxyUrl).toEqual({ host: 'proxy.internal', port: 3128 });
+    expect(loadConfig({ ...required, DELIVERY_PROXY_URL: 'http://egress:p%40ss@10.0.0.5:8080/' }).delivery.proxyUrl).toEqual({
+      host: '10.0.0.5',
+      port: 8080,
+      authorization: `Basic ${Buffer.from('egress:p@ss').toString('base64')}`,
+    });
+    for (const bad of ['https://u:hunter3@proxy:443', 'http://u:hunter3@proxy', 'http://u:hunter3@proxy:3128/path', 'u:hunter3@proxy:3128']) {
+      let message = '';
+      try {
+        loadConfig({ ...required, DELIVERY_PROXY_URL: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^.*DELIVERY_PROXY_URL=<redacted> must/m);
+      expect(message).not.toContain('hunter3');
+    }
+  });
+
   it('never shows a secret in its messages', () => {
     let message = '';
     try {

@@ -2,6 +2,8 @@ export * from './attempt-result.js';
 export * from './delivery-job.js';
 export * from './event.js';
 export * from './subscription.js';
+export * from './client-tls.js';
+export * from './client-tls.dto.js';
 export * from './subscription.dto.js';
 export * from './dlq.dto.js';
 export * from './console.dto.js';

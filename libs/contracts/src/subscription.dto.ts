@@ -36,6 +36,7 @@ import {
   type TransformOutput,
 } from './subscription.js';
 import { expressionProblem, MAX_EXPRESSION_LENGTH } from './transform-expression.js';
+import { ClientTlsDto, ClientTlsView } from './client-tls.dto.js';
 
 /** `deployment.succeeded`, `deployment.*`, `*`. */
 export const EVENT_PATTERN = /^(\*|[A-Za-z0-9_\-:/]+(\.[A-Za-z0-9_\-:/]+)*(\.\*)?)$/;
@@ -380,6 +381,12 @@ export class CreateSubscriptionDto {
     keepDiscriminatorProperty: true,
   })
   auth?: EndpointAuthBody | null;
+
+  @ApiPropertyOptional({ type: ClientTlsDto, description: 'Mutual TLS: the client certificate presented to the endpoint (GET shows its description only); null clears' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ClientTlsDto)
+  tls?: ClientTlsDto | null;
 }
 
 /** PATCH body: any field but the secret (rotate it instead); null clears an optional field. */
@@ -458,6 +465,7 @@ export class SubscriptionView {
   @ApiProperty({ enum: ORDERING_MODES }) ordering!: OrderingMode;
   @ApiPropertyOptional({ type: TransformDto, description: 'Its transformation, when it has one' }) transform?: { expression: string; output: TransformOutput };
   @ApiPropertyOptional({ type: () => EndpointAuthView, description: 'Never the password, token or client_secret' }) auth?: EndpointAuthView;
+  @ApiPropertyOptional({ type: ClientTlsView }) tls?: ClientTlsView;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }

@@ -89,6 +89,8 @@ export interface Subscription {
   transform?: Transform;
   /** How attempts authenticate to the endpoint (an `Authorization` header); absent: none. */
   auth?: EndpointAuth;
+  /** Mutual TLS towards the endpoint (PEM): client certificate and key, and the CAs trusted instead of the default roots. Sealed at rest. */
+  tls?: { cert: string; key: string; ca?: string };
   createdAt: string;
   updatedAt: string;
 }

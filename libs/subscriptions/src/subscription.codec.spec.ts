@@ -47,6 +47,16 @@ describe('subscription codec', () => {
     expect(decodeSubscription(encodeSubscription(sub, box), box)).not.toHaveProperty('auth');
   });
 
+  it('seals the mutual TLS material (key included) bound to the subscription id, and reads it back', () => {
+    const tls = { cert: 'CERT-PEM-TEXT', key: 'KEY-PEM-TEXT', ca: 'CA-PEM-TEXT' };
+    const stored = encodeSubscription({ ...sub, tls }, box);
+    const text = JSON.stringify(stored);
+    for (const clear of ['CERT-PEM-TEXT', 'KEY-PEM-TEXT', 'CA-PEM-TEXT']) expect(text).not.toContain(clear);
+    expect(decodeSubscription(JSON.parse(text) as StoredSubscription, box).tls).toEqual(tls);
+    expect(() => decodeSubscription({ ...stored, id: 'sub_2' }, box)).toThrow();
+    expect(encodeSubscription(sub, box)).not.toHaveProperty('sealedTls');
+  });
+
   it('reads records written before headers were sealed', () => {
     const { sealedHeaders: _sealed, ...old } = encodeSubscription(sub, box);
     expect(decodeSubscription({ ...old, headers: { A: 'b' } }, box).headers).toEqual({ A: 'b' });

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryJob, Subscription } from '@app/contracts';
 import { generateSecret } from '@app/signing';
-import { judge } from './outcome.js';
+import { gateReport, judge } from './outcome.js';
 import { webhookHeaders } from './webhook-request.js';
 
 const secret = generateSecret();
@@ -49,5 +49,23 @@ describe('judge', () => {
       delivered: false, retryable: true, reason: 'timeout', error: { class: 'timeout', message: 'slow' },
     });
     expect(judge({ kind: 'error', errorClass: 'target_refused', message: 'private', durationMs: 0 })).toMatchObject({ retryable: false });
+  });
+});
+
+describe('gateReport', () => {
+  const error = (errorClass: 'proxy' | 'connection_refused' | 'timeout' | 'target_refused') => ({ kind: 'error' as const, errorClass, message: 'x', durationMs: 1 });
+  const report = (attempt: Parameters<typeof judge>[0]) => gateReport(attempt, judge(attempt));
+
+  it('counts a proxy failure against neither the endpoint nor its host (the gateway\'s egress failed, not them)', () => {
+    // Nothing reached the endpoint: no breaker learns from it (a half-open probe is given back).
+    expect(report(error('proxy'))).toEqual({ ok: false, hostReached: true, notSent: true });
+  });
+
+  it('counts a failure to connect against the host and the endpoint, a timeout against the endpoint, a final answer against neither', () => {
+    expect(report(error('connection_refused'))).toEqual({ ok: false, hostReached: false });
+    expect(report(error('timeout'))).toEqual({ ok: false, hostReached: true });
+    expect(report(error('target_refused'))).toEqual({ ok: true, hostReached: true });
+    expect(report({ kind: 'response', status: 500, headers: {}, body: '', durationMs: 1 })).toEqual({ ok: false, hostReached: true });
+    expect(report({ kind: 'response', status: 410, headers: {}, body: '', durationMs: 1 })).toEqual({ ok: true, hostReached: true });
   });
 });

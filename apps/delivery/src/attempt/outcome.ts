@@ -1,5 +1,6 @@
-import { GONE_STATUS, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
+import { EGRESS_FAILURES, GONE_STATUS, HOST_FAILURES, isDelivered, NOT_RETRYABLE_ERRORS, REASONS } from '../delivery-policy.js';
 import type { AuthorizedAttempt } from './endpoint-auth.js';
+import type { AttemptReport } from './endpoint-gate.js';
 
 export interface AttemptVerdict {
   delivered: boolean;
@@ -29,4 +30,17 @@ export function judge(attempt: AuthorizedAttempt): AttemptVerdict {
   if (status === GONE_STATUS) return { delivered: false, retryable: false, reason: REASONS.gone, statusCode: status, error };
   const reason = status >= 300 && status < 400 ? REASONS.redirect : `http_${status}`;
   return { delivered: false, retryable: true, reason, statusCode: status, error };
+}
+
+/**
+ * What an attempt tells the endpoint's and its host's breakers. A final answer (410, a refused
+ * target) is no reason to hold the endpoint back; a failure to connect holds its host. Nothing
+ * reached the endpoint when its OAuth2 token could not be had or the gateway's own egress (the
+ * proxy) failed: neither breaker learns anything from that (`notSent`).
+ */
+export function gateReport(attempt: AuthorizedAttempt, verdict: AttemptVerdict): AttemptReport {
+  if (attempt.kind === 'token_fetch') return { ok: false, hostReached: true, notSent: true };
+  const errorClass = attempt.kind === 'error' ? attempt.errorClass : undefined;
+  if (errorClass !== undefined && EGRESS_FAILURES.includes(errorClass)) return { ok: false, hostReached: true, notSent: true };
+  return { ok: verdict.delivered || !verdict.retryable, hostReached: !(errorClass !== undefined && HOST_FAILURES.includes(errorClass)) };
 }

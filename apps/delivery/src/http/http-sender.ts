@@ -1,10 +1,11 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { GATEWAY_CONFIG, type GatewayConfig } from '@app/config';
-import { MAX_RESPONSE_DRAIN_BYTES, USER_AGENT } from '../delivery-policy.js';
-import { TargetGuard, TargetRefusedError } from './target-guard.js';
+import { CLIENT_CERT_AGENT_IDLE_MS, MAX_CLIENT_CERT_AGENTS, MAX_RESPONSE_DRAIN_BYTES, USER_AGENT } from '../delivery-policy.js';
+import { ClientCertAgents } from './client-cert-agents.js';
+import { type ClientTls, egressConnector, ProxyError, proxyName } from './egress-connector.js';
+import { guardedLookup, refusedMessage, TargetGuard, TargetRefusedError } from './target-guard.js';
 
 export interface HttpRequest {
   url: string;
@@ -13,6 +14,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Bytes of the response body kept (default DELIVERY_RESPONSE_BODY_BYTES): more for an OAuth2 token answer. */
   responseBodyBytes?: number;
+  /** Mutual TLS: the subscription's client certificate (its id keys the connection pool made for it). */
+  tls?: { subscriptionId: string } & ClientTls;
 }
 
 /** What one HTTP attempt came to: a value, never an exception. */
@@ -28,17 +31,21 @@ export type HttpErrorClass =
   | 'dns'
   | 'target_refused'
   | 'tls'
+  | 'proxy'
   | 'network';
 
 /**
  * The one HTTP client of the delivery app (undici): keep-alive pools per origin
  * with a connection cap, a connect timeout and a total timeout per attempt,
  * no redirects, the response body read up to a small cap, and the SSRF guard
- * applied to the address each connection is made to.
+ * applied to the address each connection is made to. Connections are made by
+ * `egressConnector` (through DELIVERY_PROXY_URL when set); a subscription with a client
+ * certificate gets a pool of its own (`ClientCertAgents`).
  */
 @Injectable()
 export class HttpSender implements OnApplicationShutdown {
   private readonly agent: Agent;
+  private readonly clientCertAgents: ClientCertAgents;
   private readonly guard: TargetGuard;
   private readonly config: GatewayConfig['delivery'];
   private readonly targets = new Map<string, Target>();
@@ -46,18 +53,25 @@ export class HttpSender implements OnApplicationShutdown {
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.config = config.delivery;
     this.guard = new TargetGuard(config.delivery.targetAllowlist);
-    this.agent = new Agent({
+    this.agent = this.newAgent();
+    this.clientCertAgents = new ClientCertAgents((tls) => this.newAgent(tls), MAX_CLIENT_CERT_AGENTS, CLIENT_CERT_AGENT_IDLE_MS);
+    if (this.config.proxyUrl) new Logger(HttpSender.name).log(`webhooks go through the egress proxy ${proxyName(this.config.proxyUrl)} (DELIVERY_PROXY_URL)`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.agent.close(), this.clientCertAgents.close()]);
+  }
+
+  /** A pool per origin whose connections are made by the egress connector (with a client certificate, for `tls`). */
+  private newAgent(tls?: ClientTls): Agent {
+    return new Agent({
       connections: this.config.connectionsPerOrigin,
       pipelining: 1,
       keepAliveTimeout: 30_000,
       headersTimeout: this.config.timeoutMs,
       bodyTimeout: this.config.timeoutMs,
-      connect: { timeout: this.config.connectTimeoutMs, lookup: this.guardedLookup },
+      connect: egressConnector({ lookup: guardedLookup(this.guard), timeoutMs: this.config.connectTimeoutMs, proxy: this.config.proxyUrl, tls }),
     });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.agent.close();
   }
 
   /**
@@ -71,7 +85,8 @@ export class HttpSender implements OnApplicationShutdown {
     if (target.refusal !== null) return Promise.resolve({ kind: 'error', errorClass: 'target_refused', message: target.refusal, durationMs: 0 });
     return new Promise((resolve) => {
       const handler = new AttemptHandler(resolve, req.responseBodyBytes ?? this.config.responseBodyBytes, req.timeoutMs);
-      this.agent.dispatch(
+      const dispatcher = req.tls === undefined ? this.agent : this.clientCertAgents.get(req.tls.subscriptionId, req.tls);
+      dispatcher.dispatch(
         {
           origin: target.origin,
           path: target.path,
@@ -111,29 +126,12 @@ export class HttpSender implements OnApplicationShutdown {
     if (isIP(host) !== 0 && !this.guard.allowsAddress(host)) return refused(refusedMessage(host, [host]));
     return { origin: url.origin, path: url.pathname + url.search, refusal: null };
   }
-
-  /** DNS lookup that hands the socket only addresses the guard allows. */
-  private readonly guardedLookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0);
-      const allowed = this.guard.allowsHost(hostname) ? addresses : addresses.filter((a) => this.guard.allowsAddress(a.address));
-      if (allowed.length === 0) {
-        return callback(new TargetRefusedError(refusedMessage(hostname, addresses.map((a) => a.address))), '', 0);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
-      callback(null, allowed[0]!.address, allowed[0]!.family);
-    });
-  };
 }
 
 /** The attempt's own headers object (built for this attempt) gets the gateway's user-agent unless it names one. */
 function withUserAgent(headers: Record<string, string>): Record<string, string> {
   if (headers['user-agent'] === undefined) headers['user-agent'] = USER_AGENT;
   return headers;
-}
-
-function refusedMessage(host: string, addresses: string[]): string {
-  return `${host} resolves to ${addresses.join(', ')}: private, loopback, link-local and metadata addresses are refused unless DELIVERY_TARGET_ALLOWLIST names them`;
 }
 
 /** Where an attempt is posted, or why its URL is refused. */
@@ -237,13 +235,18 @@ function classifyError(err: unknown, timedOut: boolean): { errorClass: HttpError
   const code = e.code ?? e.cause?.code ?? '';
   const message = e.message ?? String(err);
   if (err instanceof TargetRefusedError || e.cause instanceof TargetRefusedError) return { errorClass: 'target_refused', message: (e.cause as Error | undefined)?.message ?? message };
+  if (err instanceof ProxyError || e.cause instanceof ProxyError) return { errorClass: 'proxy', message: (e.cause as Error | undefined)?.message ?? message };
+  // A TLS alert after the handshake (TLS 1.3: the server refuses the client certificate then) reaches undici as a socket error.
+  if (isTlsCode(e.cause?.code ?? '')) return { errorClass: 'tls', message: e.cause?.message ?? message };
   if (timedOut || e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
     return { errorClass: 'timeout', message: 'no complete response within the timeout' };
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { errorClass: 'connect_timeout', message };
   if (code === 'ECONNREFUSED') return { errorClass: 'connection_refused', message };
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { errorClass: 'connection_reset', message };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return { errorClass: 'dns', message };
-  if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT')
-    return { errorClass: 'tls', message };
+  if (isTlsCode(code)) return { errorClass: 'tls', message };
   return { errorClass: 'network', message: code ? `${code}: ${message}` : message };
 }
+
+const isTlsCode = (code: string): boolean =>
+  code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SSL') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'SELF_SIGNED_CERT_IN_CHAIN';

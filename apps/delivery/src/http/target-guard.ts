@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /** Ranges no webhook is sent to unless the allowlist names them (RFC 6890 special-purpose, metadata). */
 const REFUSED_V4 = [
@@ -68,4 +69,26 @@ export class TargetGuard {
     if (this.allowedNets.check(ip, family)) return true;
     return !refused.check(ip, family);
   }
+}
+
+export function refusedMessage(host: string, addresses: string[]): string {
+  return `${host} resolves to ${addresses.join(', ')}: private, loopback, link-local and metadata addresses are refused unless DELIVERY_TARGET_ALLOWLIST names them`;
+}
+
+/**
+ * DNS lookup that hands the socket only addresses the guard allows (a host name the allowlist
+ * names is not checked further); none left: a TargetRefusedError.
+ */
+export function guardedLookup(guard: TargetGuard): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const allowed = guard.allowsHost(hostname) ? addresses : addresses.filter((a) => guard.allowsAddress(a.address));
+      if (allowed.length === 0) {
+        return callback(new TargetRefusedError(refusedMessage(hostname, addresses.map((a) => a.address))), '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      callback(null, allowed[0]!.address, allowed[0]!.family);
+    });
+  };
 }

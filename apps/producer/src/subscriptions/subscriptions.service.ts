@@ -8,6 +8,7 @@ import {
   type EndpointAuth,
   type EndpointAuthBody,
   type EndpointAuthView,
+  describeCertificate,
   type GatewayEvent,
   type ListSubscriptionsQueryDto,
   type RotatedSecretView,
@@ -51,6 +52,7 @@ export function toView(sub: Subscription): SubscriptionView {
     ordering: sub.ordering ?? 'none',
     transform: sub.transform,
     auth: sub.auth && authView(sub.auth),
+    tls: sub.tls && { client_certificate: describeCertificate(sub.tls.cert)!, ca: sub.tls.ca !== undefined },
     created_at: sub.createdAt,
     updated_at: sub.updatedAt,
   };
@@ -108,6 +110,7 @@ function applyFields(sub: Subscription, dto: UpdateSubscriptionDto): Subscriptio
     ordering: dto.ordering === undefined ? sub.ordering : dto.ordering === 'key' ? 'key' : undefined,
     transform: dto.transform === undefined ? sub.transform : dto.transform ? { expression: dto.transform.expression, output: dto.transform.output ?? 'body' } : undefined,
     auth: dto.auth === undefined ? sub.auth : dto.auth ? authOf(dto.auth) : undefined,
+    tls: dto.tls === undefined ? sub.tls : dto.tls ? { cert: dto.tls.client_certificate, key: dto.tls.client_key, ca: dto.tls.ca } : undefined,
   };
 }
 
