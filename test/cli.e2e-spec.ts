@@ -92,13 +92,24 @@ describe('operator CLI (webhook-gateway)', () => {
     const view = (await gateway.api('GET', `/v1/subscriptions/${ids.ok}`)).body;
     expect(view).toMatchObject({ url: receiver.url('/ok'), events: ['order.*', 'invoice.paid'], filters: { 'data.region': ['eu-*', 'uk'], 'data.replayed': { exists: false } }, description: 'from the CLI' });
 
-    const failing = await gateway.api('POST', '/v1/subscriptions', { url: receiver.url('/failing'), events: ['order.*'], retry: { schedule: [] } });
+    // Endpoint authentication and a transformation show as such, never their secrets.
+    const failing = await gateway.api('POST', '/v1/subscriptions', {
+      url: receiver.url('/failing'),
+      events: ['order.*'],
+      retry: { schedule: [] },
+      auth: { type: 'basic', username: 'ops', password: 'cli-hidden-password' },
+      transform: { expression: '{"id": data.id}' },
+    });
     ids.failing = failing.body.id;
 
     const list = await cli('subscriptions', 'list');
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+TENANT\s+EVENTS\s+URL$/);
-    expect(list.stdout).toMatch(new RegExp(`^${ids.ok}\\s+enabled\\s+-\\s+order\\.\\*,invoice\\.paid\\s+${receiver.url('/ok')}$`, 'm'));
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+TENANT\s+EVENTS\s+AUTH\s+TRANSFORM\s+URL$/);
+    expect(list.stdout).toMatch(new RegExp(`^${ids.ok}\\s+enabled\\s+-\\s+order\\.\\*,invoice\\.paid\\s+-\\s+-\\s+${receiver.url('/ok')}$`, 'm'));
+    expect(list.stdout).toMatch(new RegExp(`^${ids.failing}\\s+enabled\\s+-\\s+order\\.\\*\\s+basic\\s+jsonata:body\\s+${receiver.url('/failing')}$`, 'm'));
+    const failingShown = await cli('subscriptions', 'show', ids.failing);
+    expect(JSON.parse(failingShown.stdout)).toMatchObject({ auth: { type: 'basic', username: 'ops' }, transform: { expression: '{"id": data.id}', output: 'body' } });
+    expect(list.stdout + failingShown.stdout).not.toContain('cli-hidden-password');
     expect(jsonLines<{ id: string }>((await cli('subscriptions', 'list', '--json')).stdout).map((s) => s.id)).toEqual([ids.ok, ids.failing]);
     const shown = await cli('subscriptions', 'show', ids.ok, '--json');
     expect(JSON.parse(shown.stdout)).toEqual(view);

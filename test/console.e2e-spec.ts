@@ -153,4 +153,31 @@ describe('delivery console', () => {
     await cell(ids.failing, 'dlq').filter({ hasText: /^4$/ }).waitFor();
     expect(await cell(ids.failing, 'failed').textContent()).toBe('4');
   });
+
+  it('shows how each subscription authenticates and transforms (never a secret), and why an attempt failed', async () => {
+    const res = await gateway.api('POST', '/v1/subscriptions', {
+      url: receiver.url('/shaped'),
+      events: ['order.shaped'],
+      auth: { type: 'bearer', token: 'console-hidden-token' },
+      transform: { expression: 'data.ok ? {"id": data.id} : $error("no ok field in " & data.id)' },
+    });
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+    await publisher.publish(source, { id: 'shaped-1', type: 'order.shaped', data: { id: 'x1' } });
+    await dlq.waitFor<DeadLetter>((d) => d.job.eventId === 'shaped-1');
+    await page.locator('#refresh').click();
+    await cell(id, 'auth').waitFor();
+    expect(await cell(id, 'auth').textContent()).toBe('bearer token + signed');
+    expect(await cell(id, 'transform').textContent()).toBe('JSONata → body' + 'data.ok ? {"id": data.id} : $error("no ok field in " & data.id)');
+    expect(await cell(ids.healthy, 'auth').textContent()).toBe('signed');
+    expect(await cell(ids.healthy, 'transform').textContent()).toBe('—');
+    expect(await page.content()).not.toContain('console-hidden-token');
+
+    await page.locator(`#subscriptions tr[data-subscription="${id}"] button[data-action="attempts"]`).click();
+    await page.locator('#detail-id', { hasText: id }).waitFor();
+    const row = page.locator('#attempts tbody tr').first();
+    await row.waitFor();
+    expect(await row.locator('[data-field="reason"]').textContent()).toBe('transform_failed');
+    expect(await row.locator('[data-field="error"]').textContent()).toMatch(/^transform: D3137\b.*no ok field in x1/);
+  });
 });

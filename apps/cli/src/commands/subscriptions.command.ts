@@ -45,9 +45,18 @@ function operators(path: string, json: string): FilterOperators {
   return parsed as FilterOperators;
 }
 
+/** How the gateway authenticates to the endpoint, in a word or two: `oauth2`, `basic+mtls`, `-`. Never a secret (the API returns none). */
+function authColumn(s: SubscriptionView): string {
+  const parts = [s.auth?.type, s.tls ? 'mtls' : undefined].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? parts.join('+') : '-';
+}
+
+/** `jsonata:body`, `jsonata:request` or `-`. */
+const transformColumn = (s: SubscriptionView): string => (s.transform ? `jsonata:${s.transform.output}` : '-');
+
 export const subscriptionsList: Command = {
   name: ['subscriptions', 'list'],
-  summary: 'List subscriptions (management API)',
+  summary: 'List subscriptions with their endpoint authentication and transformation (management API; never a secret)',
   options: { tenant: { type: 'string' }, ...JSON_OPTION },
   help: { '--tenant T': 'only subscriptions of this tenant', '--json': 'one JSON subscription per line' },
   async run(ctx) {
@@ -66,8 +75,8 @@ export const subscriptionsList: Command = {
       ctx.io.err('no subscriptions');
       return 0;
     }
-    const rows = all.map((s) => [s.id, s.enabled ? 'enabled' : 'disabled', s.tenant ?? '-', s.events.join(','), s.url]);
-    for (const line of table([['ID', 'STATE', 'TENANT', 'EVENTS', 'URL'], ...rows])) ctx.io.out(line);
+    const rows = all.map((s) => [s.id, s.enabled ? 'enabled' : 'disabled', s.tenant ?? '-', s.events.join(','), authColumn(s), transformColumn(s), s.url]);
+    for (const line of table([['ID', 'STATE', 'TENANT', 'EVENTS', 'AUTH', 'TRANSFORM', 'URL'], ...rows])) ctx.io.out(line);
     return 0;
   },
 };
