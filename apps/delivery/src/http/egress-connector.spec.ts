@@ -96,6 +96,14 @@ describe('HttpSender egress: proxy and mutual TLS', () => {
     expect(plain.on('/forbidden')).toEqual([]);
   });
 
+  it('reports a refused https connection as such, directly (the connector fails with the error alone)', async () => {
+    const closed: Server = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    expect(await post(sender(), `https://127.0.0.1:${closedPort}/`)).toMatchObject({ kind: 'error', errorClass: 'connection_refused' });
+  });
+
   it('runs TLS over the tunnel with the original host as SNI and presents the client certificate', async () => {
     const r = await post(viaProxy(), secure.url('/mtls', 'localhost'), { ...client, ca: ca.cert });
     expect(r).toMatchObject({ kind: 'response', status: 200 });

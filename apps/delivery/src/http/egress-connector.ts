@@ -55,7 +55,8 @@ export function egressConnector(options: EgressOptions): buildConnector.connecto
       : (target, callback) => new Tunnel(proxy, options, tls, target, callback).open();
   return (target, callback) =>
     connect(target, (...args) => {
-      if (args[1] !== null && target.protocol === 'https:') watchForRefusal(args[1]);
+      // undici's connector calls back with the error alone when it fails.
+      if (args[1] != null && target.protocol === 'https:') watchForRefusal(args[1]);
       callback(...args);
     });
 }
