@@ -1,5 +1,6 @@
 import type { AttemptResult } from '@app/contracts';
 import { ConnectProxy } from './support/connect-proxy.js';
+import { testKafka, TopicReader } from './support/kafka.js';
 import { Receiver } from './support/receiver.js';
 import { GatewayRig } from './support/rig.js';
 import { type Pem, TestPki } from './support/test-pki.js';
@@ -72,12 +73,21 @@ describe('egress proxy: CONNECT to the checked address, SNI and Host of the orig
     proxy.refuseWith = 403;
     // A receiver no tunnel is open to yet (the pool keeps the others' tunnels).
     const fresh = rig.receivers[1]!;
-    await subscribe(fresh.url('/forbidden', 'localhost'), 'proxy.forbidden');
+    const id = await subscribe(fresh.url('/forbidden', 'localhost'), 'proxy.forbidden');
     await rig.publisher.publish(rig.source, { id: 'proxy-forbidden-1', type: 'proxy.forbidden', data: {} });
     const result = await resultOf('proxy-forbidden-1');
     expect(result).toMatchObject({ outcome: 'retry_scheduled', reason: 'proxy', error: { class: 'proxy' } });
     expect(result.error!.message).toContain('403');
     expect(proxy.connects.map((c) => c.target)).toEqual([`127.0.0.1:${fresh.port}`]);
     expect(fresh.on('/forbidden')).toEqual([]);
+    // The gateway's egress failed, not the subscription: no failure streak starts (a long proxy
+    // outage must not auto-disable every subscription). A health record would be written before the result.
+    const health = await new TopicReader(testKafka(), rig.topics.health).start();
+    try {
+      await health.waitCaughtUp();
+      expect(health.records.filter((r) => r.key === id)).toEqual([]);
+    } finally {
+      await health.stop();
+    }
   });
 });

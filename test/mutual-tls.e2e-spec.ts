@@ -86,6 +86,9 @@ describe('mutual TLS per subscription', () => {
     expect(notPem.status).toBe(400);
     expect(JSON.stringify(notPem.body.message)).toContain('tls.client_certificate must be a PEM certificate');
     expect((await rig.gateway.api('GET', `/v1/subscriptions/${sub.id}`)).body.tls.client_certificate.subject).toBe('CN=gateway-client');
+    const plain = await rig.gateway.api('PATCH', `/v1/subscriptions/${sub.id}`, { url: 'http://localhost:1/plain' });
+    expect(plain.status).toBe(400);
+    expect(JSON.stringify(plain.body.message)).toContain('tls needs an https:// url');
     const cleared = await rig.gateway.api('PATCH', `/v1/subscriptions/${sub.id}`, { tls: null });
     expect(cleared.status).toBe(200);
     expect(cleared.body.tls).toBeUndefined();

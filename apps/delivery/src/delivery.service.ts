@@ -10,7 +10,7 @@ import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-o
 import { type AuthorizedAttempt, EndpointAuthorizer } from './attempt/endpoint-auth.js';
 import { EndpointGate } from './attempt/endpoint-gate.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
-import { gateReport, judge } from './attempt/outcome.js';
+import { gateReport, isEgressFailure, judge } from './attempt/outcome.js';
 import { webhookBody } from './attempt/webhook-body.js';
 import { webhookHeaders } from './attempt/webhook-request.js';
 import { ENDPOINT_QUEUE_MAX_WAIT_MS, GONE_STATUS, MAX_IN_PROCESS_RATE_WAIT_MS, REASONS, RETRY_AFTER_STATUSES } from './delivery-policy.js';
@@ -155,7 +155,7 @@ export class DeliveryService {
     };
     // Only a job that goes on (a retry, a dead letter) carries its attempts' timestamps.
     const attemptTimestamps = [...(job.attemptTimestamps ?? []), attempted.startedAt];
-    if (!job.callback) {
+    if (!job.callback && !isEgressFailure(http)) {
       if (verdict.delivered) await this.steps.during('health write', this.health.delivered(sub));
       else {
         const disabled = await this.steps.during('health write', this.health.failed(sub, finished));

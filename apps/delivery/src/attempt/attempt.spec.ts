@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import type { DeliveryJob, Subscription } from '@app/contracts';
 import { generateSecret } from '@app/signing';
-import { gateReport, judge } from './outcome.js';
+import { gateReport, isEgressFailure, judge } from './outcome.js';
 import { webhookHeaders } from './webhook-request.js';
 
 const secret = generateSecret();
@@ -59,6 +59,9 @@ describe('gateReport', () => {
   it('counts a proxy failure against neither the endpoint nor its host (the gateway\'s egress failed, not them)', () => {
     // Nothing reached the endpoint: no breaker learns from it (a half-open probe is given back).
     expect(report(error('proxy'))).toEqual({ ok: false, hostReached: true, notSent: true });
+    // ...nor does it start the subscription's failure streak.
+    expect(isEgressFailure(error('proxy'))).toBe(true);
+    expect(isEgressFailure(error('connection_refused'))).toBe(false);
   });
 
   it('counts a failure to connect against the host and the endpoint, a timeout against the endpoint, a final answer against neither', () => {

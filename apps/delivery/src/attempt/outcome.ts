@@ -39,8 +39,16 @@ export function judge(attempt: AuthorizedAttempt): AttemptVerdict {
  * proxy) failed: neither breaker learns anything from that (`notSent`).
  */
 export function gateReport(attempt: AuthorizedAttempt, verdict: AttemptVerdict): AttemptReport {
-  if (attempt.kind === 'token_fetch') return { ok: false, hostReached: true, notSent: true };
+  if (attempt.kind === 'token_fetch' || isEgressFailure(attempt)) return { ok: false, hostReached: true, notSent: true };
   const errorClass = attempt.kind === 'error' ? attempt.errorClass : undefined;
-  if (errorClass !== undefined && EGRESS_FAILURES.includes(errorClass)) return { ok: false, hostReached: true, notSent: true };
   return { ok: verdict.delivered || !verdict.retryable, hostReached: !(errorClass !== undefined && HOST_FAILURES.includes(errorClass)) };
+}
+
+/**
+ * The gateway's own egress failed (DELIVERY_PROXY_URL down or refusing): says nothing about the
+ * subscription either, so it does not count towards its failure streak (a long proxy outage must
+ * not auto-disable every subscription).
+ */
+export function isEgressFailure(attempt: AuthorizedAttempt): boolean {
+  return attempt.kind === 'error' && EGRESS_FAILURES.includes(attempt.errorClass);
 }

@@ -83,6 +83,7 @@ function authOf(body: EndpointAuthBody): EndpointAuth {
 function assertOneAuthorization(sub: Subscription): Subscription {
   if (sub.auth && Object.keys(sub.headers).some((h) => h.toLowerCase() === 'authorization'))
     throw new BadRequestException('headers.Authorization cannot be combined with auth: auth sets the Authorization header');
+  if (sub.tls && !sub.url.toLowerCase().startsWith('https:')) throw new BadRequestException('tls needs an https:// url: a client certificate is presented in a TLS handshake');
   return sub;
 }
 
