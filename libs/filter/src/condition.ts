@@ -50,22 +50,44 @@ export function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** An event's value at one path, read once per match call; its lower-cased scalars worked out on first use. */
+/**
+ * An event's value at one path, read once per match call. What the conditions of every candidate
+ * subscription look at (its lower-cased scalars, and per element its text, number and instant) is
+ * worked out on first use and kept for the rest of the call, not once per candidate.
+ */
 export class PathValue {
   private lowered?: string[];
+  private elementList?: readonly unknown[];
+  private texts?: (string | undefined)[];
+  private numbers?: number[];
+  private instants?: number[];
   constructor(readonly raw: unknown) {}
 
   /** The scalar's text, or that of each scalar element of an array; nothing for objects and absent values. */
   get scalars(): string[] {
     if (this.lowered) return this.lowered;
-    const raw = this.raw;
-    const texts = Array.isArray(raw) ? raw.map(scalarText) : [scalarText(raw)];
-    return (this.lowered = texts.filter((t): t is string => t !== undefined));
+    return (this.lowered = this.textOfElements().filter((t): t is string => t !== undefined));
   }
 
   /** The values a per-element operator looks at: an array's elements, or the value itself. */
   get elements(): readonly unknown[] {
-    return Array.isArray(this.raw) ? this.raw : [this.raw];
+    return (this.elementList ??= Array.isArray(this.raw) ? this.raw : [this.raw]);
+  }
+
+  textAt(i: number): string | undefined {
+    return this.textOfElements()[i];
+  }
+
+  numberAt(i: number): number {
+    return (this.numbers ??= this.elements.map(numberOf))[i]!;
+  }
+
+  instantAt(i: number): number {
+    return (this.instants ??= this.elements.map(instantOf))[i]!;
+  }
+
+  private textOfElements(): (string | undefined)[] {
+    return (this.texts ??= this.elements.map(scalarText));
   }
 }
 
@@ -87,7 +109,7 @@ export function compileCondition(condition: FilterCondition): ConditionTest {
     tests.push((value) => !inner(value));
   }
   const perElement = elementTests(condition);
-  if (perElement.length > 0) tests.push((value) => value.elements.some((e) => perElement.every((test) => test(e))));
+  if (perElement.length > 0) tests.push((value) => someElementPasses(value, perElement));
   return tests.length === 1 ? tests[0]! : (value) => tests.every((test) => test(value));
 }
 
@@ -120,21 +142,37 @@ function present(elements: readonly unknown[]): boolean {
   return elements.some((e) => e !== null && e !== undefined);
 }
 
+/** A test of the value's element `i`. */
+type ElementTest = (value: PathValue, i: number) => boolean;
+
+/** Whether one element satisfies every test (an array's elements are tried in turn). */
+function someElementPasses(value: PathValue, tests: readonly ElementTest[]): boolean {
+  const n = value.elements.length;
+  next: for (let i = 0; i < n; i++) {
+    for (const test of tests) if (!test(value, i)) continue next;
+    return true;
+  }
+  return false;
+}
+
 /** The operators one element must satisfy together (comparisons and `in`). */
-function elementTests(condition: FilterOperators): ((element: unknown) => boolean)[] {
-  const tests: ((element: unknown) => boolean)[] = [];
+function elementTests(condition: FilterOperators): ElementTest[] {
+  const tests: ElementTest[] = [];
   for (const op of COMPARISONS) {
     const operand = condition[op];
     if (operand === undefined) continue;
-    const [bound, read] = typeof operand === 'number' ? [operand, numberOf] : [instantOf(operand), instantOf];
     const holds = COMPARE[op];
     // NaN (not comparable) fails every comparison.
-    tests.push((element) => holds(read(element), bound));
+    if (typeof operand === 'number') tests.push((value, i) => holds(value.numberAt(i), operand));
+    else {
+      const bound = instantOf(operand);
+      tests.push((value, i) => holds(value.instantAt(i), bound));
+    }
   }
   if (condition.in !== undefined) {
     const allowed = new Set(condition.in.map((v) => scalarText(v)!));
-    tests.push((element) => {
-      const text = scalarText(element);
+    tests.push((value, i) => {
+      const text = value.textAt(i);
       return text !== undefined && allowed.has(text);
     });
   }
