@@ -104,4 +104,22 @@ describe('payload transformations (JSONata)', () => {
     await receiver.waitFor((rs) => rs.filter((r) => r.path === '/patched').length === 2, 30_000, '/patched twice');
     expect(JSON.parse(receiver.on('/patched')[1]!.body)).toMatchObject({ type: 'patch.me', data: { id: 'y' } });
   });
+
+  it('documents every new subscription field and call in the OpenAPI document', async () => {
+    type Schema = { properties?: Record<string, unknown>; required?: string[] };
+    const doc = (await (await fetch(await gateway.apiUrl('/docs-json'))).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, Schema> } };
+    const schemas = doc.components.schemas;
+    expect(Object.keys(schemas.CreateSubscriptionDto!.properties!)).toEqual(expect.arrayContaining(['filters', 'transform', 'auth', 'tls']));
+    expect(Object.keys(schemas.SubscriptionView!.properties!)).toEqual(expect.arrayContaining(['filters', 'transform', 'auth', 'tls']));
+    expect(Object.keys(schemas.TransformDto!.properties!)).toEqual(['expression', 'output']);
+    for (const [name, fields] of [
+      ['BasicAuthDto', ['username', 'password']],
+      ['BearerAuthDto', ['token']],
+      ['OAuth2AuthDto', ['token_url', 'client_id', 'client_secret', 'scope', 'audience', 'client_auth']],
+      ['ClientTlsDto', ['client_certificate', 'client_key', 'ca']],
+    ] as const) {
+      expect([name, Object.keys(schemas[name]?.properties ?? {})]).toEqual([name, expect.arrayContaining([...fields])]);
+    }
+    expect(Object.keys(doc.paths)).toContain('/v1/subscriptions/{id}/transform/test');
+  });
 });
