@@ -30,8 +30,19 @@ ensure_node() {
     mkdir -p "$cache"
     npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$pkg@$NODE_PROVISIONED_MAJOR" >/dev/null
   fi
+  keep_npm_globalconfig
   export PATH="$bin:$PATH"
   say "node: using $(node --version) from .cache/node"
+}
+
+# npm reads its global settings (a registry mirror, the CA file of a TLS-inspecting proxy) from
+# <prefix of the Node that runs it>/etc/npmrc: under the provisioned Node that file does not exist.
+# Keep the machine's own, found while the machine's Node still runs npm.
+keep_npm_globalconfig() {
+  [ -n "${NPM_CONFIG_GLOBALCONFIG:-}" ] && return
+  local globalconfig
+  globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
+  if [ -n "$globalconfig" ] && [ -f "$globalconfig" ]; then export NPM_CONFIG_GLOBALCONFIG="$globalconfig"; fi
 }
 
 ensure_packages() {
