@@ -82,10 +82,9 @@ usage() {
   sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-check_port_var() {
-  local name=$1 value=$2
-  [[ "$value" =~ ^[0-9]+$ ]] && (( value >= 1 && value <= 65535 )) || die "$name must be a TCP port, got '$value'"
-}
+# check_port_var, port_open, lock_file, await, log_tail, await_start, stop_pid, java_major, mvn_fetch, pid_running, show_logs
+# shellcheck source=scripts/lib/daemon.sh
+source "$ROOT/scripts/lib/daemon.sh"
 
 # ------------------------------------------------------------------ prerequisites
 JAVA_BIN=""
@@ -97,12 +96,8 @@ find_java() {
   else
     die "java not found on PATH. Kafka $KAFKA_VERSION needs Java 17 or newer, e.g. 'apt-get install openjdk-17-jre-headless'."
   fi
-  local line major
-  line="$("$JAVA_BIN" -version 2>&1 | head -n 1)"
-  major="$(sed -E 's/.*version "([0-9]+)(\.([0-9]+))?.*/\1 \3/' <<<"$line")"
-  # "1.8.0_x" -> 8, "17.0.15" -> 17, "21" -> 21
-  if [[ "$major" == 1\ * ]]; then major="${major#1 }"; else major="${major%% *}"; fi
-  [[ "$major" =~ ^[0-9]+$ ]] || die "cannot tell the Java version of $JAVA_BIN ($line)"
+  local major
+  major="$(java_major "$JAVA_BIN")" || die "cannot tell the Java version of $JAVA_BIN ($("$JAVA_BIN" -version 2>&1 | head -n 1))"
   (( major >= 17 )) || die "$JAVA_BIN is Java $major; Kafka $KAFKA_VERSION needs Java 17 or newer (e.g. 'apt-get install openjdk-17-jre-headless', or set JAVA_HOME)."
 }
 
@@ -110,25 +105,12 @@ check_node() {
   command -v node >/dev/null 2>&1 || die "node not found on PATH (needed for the readiness probe scripts/kafka-ready.mjs); install Node.js 18 or newer."
 }
 
-check_mvn() {
-  command -v mvn >/dev/null 2>&1 || die "mvn not found on PATH; it is needed once to download the Kafka jars from Maven Central (e.g. 'apt-get install maven')."
-}
-
 # ------------------------------------------------------------------ jars
 ensure_libs() {
   if [[ -f "$LIBS_MARKER" ]]; then return 0; fi
-  check_mvn
   say "resolving jars from Maven Central (first run only)…"
   local tmp="$LIBS.tmp.$$"
-  rm -rf "$tmp"
-  mkdir -p "$tmp"
-  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
-      -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
-    cat "$tmp.mvn.log" >&2
-    rm -rf "$tmp" "$tmp.mvn.log"
-    die "mvn could not resolve the Kafka jars (see above)"
-  fi
-  rm -f "$tmp.mvn.log"
+  mvn_fetch "$tmp" "the Kafka jars" -f "$POM" dependency:copy-dependencies -DincludeScope=runtime
   local n
   n="$(find "$tmp" -maxdepth 1 -name '*.jar' | wc -l)"
   [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || { rm -rf "$tmp"; die "mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing"; }
@@ -274,18 +256,8 @@ format_storage() {
 
 # ------------------------------------------------------------------ process helpers
 # Prints the pid of the broker this script started, if it is still running.
-our_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [[ -n "$pid" ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against pid reuse: it must be a JVM running kafka.Kafka with our config.
-  if [[ -r "/proc/$pid/cmdline" ]]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "kafka.Kafka $CONFIG" || return 1
-  fi
-  printf '%s\n' "$pid"
-}
+# Guard against pid reuse: it must be a JVM running kafka.Kafka with our config.
+our_pid() { pid_running "$PID_FILE" "kafka.Kafka $CONFIG"; }
 
 probe() { # probe [extra args] -> exit code of kafka-ready.mjs, its message in PROBE_MSG
   local rc=0
@@ -293,58 +265,18 @@ probe() { # probe [extra args] -> exit code of kafka-ready.mjs, its message in P
   return "$rc"
 }
 
-port_open() { # port_open PORT: does anything accept connections on HOST:PORT?
-  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
-
-show_log_tail() {
-  local f
-  for f in "$OUT_LOG" "$SERVER_LOG"; do
-    if [[ -s "$f" ]]; then
-      printf -- '----- last lines of %s -----\n' "$f" >&2
-      tail -n 40 "$f" >&2
-    fi
-  done
-}
+show_log_tail() { log_tail "$OUT_LOG" "$SERVER_LOG"; }
 
 # Waits until the broker (pid $1, or a foreign one if empty) answers and its group
 # coordinator is loaded. Prints a dot per attempt.
-wait_ready() {
-  local pid=$1 start=$SECONDS rc dots=0
-  while :; do
-    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
-      (( dots )) && echo
-      rm -f "$PID_FILE"
-      show_log_tail
-      die "broker process $pid exited during startup (logs in $LOGS_DIR)"
-    fi
-    rc=0; probe --timeout-ms 2000 || rc=$?
-    if (( rc == 0 )); then
-      (( dots )) && echo
-      return 0
-    fi
-    if (( SECONDS - start >= KAFKA_READY_TIMEOUT )); then
-      (( dots )) && echo
-      show_log_tail
-      die "not ready after ${KAFKA_READY_TIMEOUT}s (last probe: $PROBE_MSG)${pid:+; broker pid $pid left running, stop it with 'scripts/kafka.sh down'}"
-    fi
-    printf '.'
-    dots=1
-    sleep 1
-  done
-}
+probe_ready() { probe --timeout-ms 2000; }
+
+probe_detail() { printf 'last probe: %s' "$PROBE_MSG"; }
+wait_ready() { await_start "$1" "$KAFKA_READY_TIMEOUT" probe_ready broker; }
 
 # Serialises concurrent 'up'/'down' runs on the same data dir (e.g. parallel test workers),
 # so two of them never start two brokers. flock is in util-linux; without it, no lock.
-lock_data_dir() {
-  command -v flock >/dev/null 2>&1 || return 0
-  mkdir -p "$DATA_DIR"
-  exec 9>"$DATA_DIR/.kafka.sh.lock"
-  if ! flock -n 9; then
-    say "another scripts/kafka.sh is working on $DATA_DIR, waiting for it…"
-    flock -w $(( KAFKA_READY_TIMEOUT + KAFKA_STOP_TIMEOUT + 600 )) 9 || die "gave up waiting for the lock on $DATA_DIR"
-  fi
-}
+lock_data_dir() { lock_file "$DATA_DIR/.kafka.sh.lock" $(( KAFKA_READY_TIMEOUT + KAFKA_STOP_TIMEOUT + 600 )); }
 
 # ------------------------------------------------------------------ secured listeners
 # With KAFKA_SECURE=1 (the default) 'up' adds three listeners next to PLAINTEXT, for tests of
@@ -497,16 +429,7 @@ make_cert() { # make_cert NAME EXTENSIONS SUBJECT [encrypted]
 }
 
 # Prints the pid of the OIDC issuer started for this data dir, if it is still running.
-issuer_pid() {
-  [[ -f "$ISSUER_PID_FILE" ]] || return 1
-  local pid
-  pid="$(tr -dc '0-9' <"$ISSUER_PID_FILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  if [[ -r "/proc/$pid/cmdline" ]]; then  # guard against pid reuse
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$OIDC_ISSUER --dir $SECURE_DIR " || return 1
-  fi
-  printf '%s\n' "$pid"
-}
+issuer_pid() { pid_running "$ISSUER_PID_FILE" "$OIDC_ISSUER --dir $SECURE_DIR "; }
 
 # Starts the token service (unless it runs with these settings already) and waits until it
 # listens: the broker fetches the JWKS from it while it starts.
@@ -789,17 +712,7 @@ cmd_down() {
   local pid
   if pid="$(our_pid)"; then
     say "stopping pid $pid…"
-    kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null && (( waited < KAFKA_STOP_TIMEOUT * 10 )); do
-      sleep 0.1
-      waited=$(( waited + 1 ))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "pid $pid still running after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-    fi
+    stop_pid "$pid" "$KAFKA_STOP_TIMEOUT"
     rm -f "$PID_FILE"
     say "stopped"
   else
@@ -841,23 +754,7 @@ cmd_status() {
   return 3
 }
 
-cmd_logs() {
-  local follow=0 arg files=()
-  for arg in "$@"; do
-    case "$arg" in
-      -f|--follow) follow=1 ;;
-      *) die "unknown option for logs: $arg" ;;
-    esac
-  done
-  [[ -e "$SERVER_LOG" ]] && files+=("$SERVER_LOG")
-  [[ -e "$OUT_LOG" ]] && files+=("$OUT_LOG")
-  [[ -e "$ISSUER_LOG" ]] && files+=("$ISSUER_LOG")
-  (( ${#files[@]} )) || die "no logs yet in $LOGS_DIR"
-  if (( follow )); then
-    exec tail -n 50 -F "${files[@]}"
-  fi
-  tail -n 100 "${files[@]}"
-}
+cmd_logs() { show_logs "$@" -- "$SERVER_LOG" "$OUT_LOG" "$ISSUER_LOG"; }
 
 main() {
   local cmd="${1:-}"
