@@ -72,7 +72,7 @@ describe('FanOutService with a schema registry', () => {
     expect(bodies.sub_cloudevents).toMatchObject({ specversion: '1.0', id: 'e1', type: 'deployment.ready', data });
   });
 
-  it('reads a binary-mode CloudEvent whose value is Protobuf: the decoded value is the data; a decoded key is the jobs\' key', async () => {
+  it('reads a binary-mode CloudEvent whose value is Protobuf: the decoded value is the data; a decoded key is the ordering key', async () => {
     const payload = protoData.encode(protoData.fromObject({ project: 'shop', size: '12' })).finish();
     const headers = { ce_specversion: '1.0', ce_id: 'c1', ce_type: 'deployment.sized', ce_source: '/deploys', 'content-type': 'application/protobuf' };
     const key = wireFormat(3, avro.Type.forSchema(KEY as avro.Schema).toBuffer({ tenant: 'acme' }));
@@ -80,6 +80,13 @@ describe('FanOutService with a schema registry', () => {
     const raw = jobs().find((j) => j.subscriptionId === 'sub_raw')!;
     expect(JSON.parse(raw.body)).toEqual({ project: 'shop', size: '12' });
     expect(raw.orderingKey).toBe('{"tenant":"acme"}');
+  });
+
+  it('sends a record whose wire-format key does not decode to the invalid topic, naming the key', async () => {
+    const value = wireFormat(1, avroType.toBuffer({ id: 'e5', type: 't', data: { project: 'p', at } }));
+    await fanOut.processBatch({ topic: 'events', partition: 0, messages: [message('0', value, { key: wireFormat(404, Buffer.from('k')) }), message('1', value, { key: Buffer.from('plain-key') })] }, writer);
+    expect(invalid().map((i) => i.reason)).toEqual(['key: schema id 404: the schema registry has no schema id 404 (404, error code 40403)']);
+    expect(jobs().find((j) => j.subscriptionId === 'sub_raw')?.orderingKey).toBe('plain-key');
   });
 
   it('sends an unknown schema id and undecodable bytes to the invalid topic with the reason, and reads the rest of the batch, plain JSON included', async () => {
@@ -116,6 +123,13 @@ describe('FanOutService with a schema registry', () => {
     expect(invalid()).toEqual([]);
     expect([...new Set(jobs().map((j) => j.eventId))]).toEqual(['e0', 'e4']);
     expect(readiness.problems().filter((p) => p.startsWith('schema-registry'))).toEqual([]);
+  });
+
+  it('does not decode a value over MAX_EVENT_BYTES: it is refused for its size', async () => {
+    const big = wireFormat(1, Buffer.alloc(2 * 1024 * 1024));
+    await fanOut.processBatch({ topic: 'events', partition: 0, messages: [message('0', big)] }, writer);
+    expect(invalid().map((i) => i.reason)).toEqual([expect.stringMatching(/over the 1048576-byte limit \(MAX_EVENT_BYTES\)/)]);
+    expect(registry.requests).toEqual([]);
   });
 
   it('leaves topics that SCHEMA_REGISTRY_TOPICS does not name to the JSON reader', async () => {

@@ -42,6 +42,7 @@ export class SourceDecoder {
   private readonly decoder?: SchemaDecoder;
   private readonly topics: ReadonlySet<string> | 'all';
   private readonly decodeKeys: boolean;
+  private readonly maxEventBytes: number;
   private unavailable?: string;
 
   constructor(
@@ -54,6 +55,7 @@ export class SourceDecoder {
     const settings = config.source.schemaRegistry;
     this.topics = settings.topics.includes('*') ? 'all' : new Set(settings.topics);
     this.decodeKeys = settings.decodeKeys;
+    this.maxEventBytes = config.source.maxEventBytes;
     if (settings.urls.length === 0 && !source) return;
     this.decoder = new SchemaDecoder(source ?? new HttpSchemaSource(settings));
     readiness.register('schema-registry', () => (this.unavailable ? `the schema registry is unreachable: ${this.unavailable}` : undefined));
@@ -65,7 +67,8 @@ export class SourceDecoder {
     const out: RecordDecoding[] = [];
     for (const message of messages) {
       const decoding: RecordDecoding = {};
-      if (wireSchemaId(message.value) !== undefined) {
+      // A value over MAX_EVENT_BYTES is not decoded: the reader refuses it for its size.
+      if (wireSchemaId(message.value) !== undefined && message.value!.length <= this.maxEventBytes) {
         const value = await this.decode(message.value!);
         if (value.ok) decoding.value = value.value;
         else decoding.invalid = value.reason;
