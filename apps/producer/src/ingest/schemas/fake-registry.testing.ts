@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RegistrySchema } from './schema-registry-client.js';
 
@@ -26,10 +27,12 @@ export class FakeSchemaRegistry {
     return this;
   }
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => this.answer(req, (status, body) => res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify(body))));
+  /** Listens on 127.0.0.1 (over TLS with `tls`, a server certificate and key): its base URL. */
+  async start(tls?: { cert: string; key: string }): Promise<string> {
+    const listener: RequestListener = (req, res) => this.answer(req, (status, body) => res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify(body)));
+    this.server = tls ? createTlsServer(tls, listener) : createServer(listener);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { protobufToJson } from './protobuf-json.js';
+import { protobufToJson, wellKnownRoot } from './protobuf-json.js';
 
 const PROTO = `
 syntax = "proto3";
@@ -11,6 +11,7 @@ import "google/protobuf/wrappers.proto";
 import "google/protobuf/struct.proto";
 import "google/protobuf/any.proto";
 import "google/protobuf/empty.proto";
+import "google/protobuf/field_mask.proto";
 
 enum State { STATE_UNKNOWN = 0; READY = 1; ERROR = 2; }
 
@@ -31,6 +32,8 @@ message Deployment {
   repeated Step steps = 15;
   map<string, Step> by_name = 16;
   google.protobuf.Empty nothing = 17;
+  google.protobuf.FieldMask mask = 18;
+  google.protobuf.Duration back = 19;
   message Step { string name = 1; google.protobuf.Timestamp at = 2; }
 }
 
@@ -39,9 +42,7 @@ message Other { string text = 1; }
 
 /** Encodes `value` as the message `name` of PROTO with protobufjs (the writer), after `indexes` (wire-format message indexes, as bytes). */
 function encode(name: string, value: object, indexes = Buffer.from([0])): Buffer {
-  const root = new protobuf.Root();
-  for (const json of Object.values(protobuf.common as unknown as Record<string, protobuf.INamespace>)) root.addJSON(json.nested!);
-  protobuf.parse(PROTO, root);
+  const root = protobuf.parse(PROTO, wellKnownRoot()).root;
   const type = root.lookupType(name);
   return Buffer.concat([indexes, type.encode(type.fromObject(value)).finish()]);
 }
@@ -54,7 +55,7 @@ describe('Protobuf → JSON (proto3 JSON mapping)', () => {
     expect(out).toEqual({ deploymentId: 'd-1', size: '9007199254740993', count: '18446744073709551615', state: 'ERROR', digest: 'aGk=', zone: 3 });
   });
 
-  it('renders Timestamp as RFC 3339, Duration as seconds, wrappers as their value, Struct as JSON, Empty as {}', () => {
+  it('renders Timestamp as RFC 3339, Duration as seconds, wrappers as their value, Struct as JSON, Empty as {}, FieldMask as paths', () => {
     const out = read(
       encode('acme.deploys.Deployment', {
         startedAt: { seconds: Date.parse('2026-12-03T10:20:30Z') / 1000, nanos: 450_000_000 },
@@ -64,6 +65,8 @@ describe('Protobuf → JSON (proto3 JSON mapping)', () => {
         flag: {},
         labels: { fields: { env: { stringValue: 'prod' }, n: { numberValue: 2 }, on: { boolValue: true }, none: { nullValue: 0 }, tags: { listValue: { values: [{ stringValue: 'a' }] } }, deep: { structValue: { fields: { k: { stringValue: 'v' } } } } } },
         nothing: {},
+        mask: { paths: ['state', 'steps.name'] },
+        back: { seconds: -2, nanos: -250_000_000 },
       }),
     );
     expect(out).toEqual({
@@ -74,13 +77,13 @@ describe('Protobuf → JSON (proto3 JSON mapping)', () => {
       flag: false,
       labels: { env: 'prod', n: 2, on: true, none: null, tags: ['a'], deep: { k: 'v' } },
       nothing: {},
+      mask: 'state,steps.name',
+      back: '-2.250s',
     });
   });
 
   it('renders Any as {"@type", …fields} with the packed message mapped too, repeated and map fields of messages, nested types', () => {
-    const root = new protobuf.Root();
-    for (const json of Object.values(protobuf.common as unknown as Record<string, protobuf.INamespace>)) root.addJSON(json.nested!);
-    protobuf.parse(PROTO, root);
+    const root = protobuf.parse(PROTO, wellKnownRoot()).root;
     const Step = root.lookupType('acme.deploys.Deployment.Step');
     const packed = Step.encode(Step.fromObject({ name: 'inner', at: { seconds: 0, nanos: 1000 } })).finish();
     const out = read(

@@ -16,8 +16,7 @@ const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, b
  * any google/protobuf well-known type.
  */
 export function protobufToJson(schema: string, references: readonly string[] = []): (payload: Buffer) => unknown {
-  const root = new protobuf.Root();
-  for (const json of Object.values(protobuf.common as unknown as Record<string, protobuf.INamespace>)) root.addJSON(json.nested!);
+  const root = wellKnownRoot();
   for (const reference of references) protobuf.parse(reference, root);
   protobuf.parse(schema, root);
   root.resolveAll();
@@ -45,6 +44,13 @@ export function protobufToJson(schema: string, references: readonly string[] = [
     const type = typeAt(indexes);
     return toJson(type, type.toObject(type.decode(body), TO_OBJECT));
   };
+}
+
+/** A root holding the google/protobuf well-known types (protobufjs's copies), which a schema may import. */
+export function wellKnownRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  for (const [file, json] of Object.entries(protobuf.common as unknown as Record<string, protobuf.INamespace>)) if (file.startsWith('google/')) root.addJSON(json.nested!);
+  return root;
 }
 
 /** The wire format's message indexes (zigzag varints: a count, then the indexes; a lone 0 = the first message) and the message after them. */

@@ -1,8 +1,12 @@
 import avro from 'avsc';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { FakeSchemaRegistry, wireFormat } from './fake-registry.testing.js';
 import { SchemaDecoder, UNKNOWN_SCHEMA_TTL_MS, wireSchemaId } from './schema-decoder.js';
 import { HttpSchemaSource, RegistryUnavailable } from './schema-registry-client.js';
+import { TestPki } from '../../../../../test/support/test-pki.js';
 
 const AVRO = { type: 'record', name: 'Deploy', fields: [{ name: 'id', type: 'string' }, { name: 'type', type: 'string' }, { name: 'size', type: 'long' }] };
 const avroType = avro.Type.forSchema(AVRO as avro.Schema);
@@ -102,5 +106,25 @@ describe('SchemaDecoder against a registry over HTTP', () => {
     const decoder = new SchemaDecoder(new HttpSchemaSource(settings(url)));
     expect(await decoder.decode(wireFormat(11, payload))).toEqual({ ok: true, value: { owner: { name: 'ana' } } });
     expect(registry.requests.map((r) => r.path)).toEqual(['/schemas/ids/11', '/subjects/owner/versions/1']);
+  });
+});
+
+describe('SchemaDecoder against a registry over HTTPS', () => {
+  it('trusts the registry certificate a private CA signed with SCHEMA_REGISTRY_CA_FILE, and not without it', async () => {
+    const pki = await TestPki.create();
+    const registry = new FakeSchemaRegistry().add(3, 'json-value', { schema: '{}', schemaType: 'JSON' });
+    try {
+      const ca = await pki.ca('registry-ca');
+      const url = await registry.start(await pki.issue(ca, 'registry', { server: ['127.0.0.1'] }));
+      const caFile = join(mkdtempSync(join(tmpdir(), 'sr-ca-')), 'ca.pem');
+      writeFileSync(caFile, ca.cert);
+      const trusting = new SchemaDecoder(new HttpSchemaSource({ ...settings(url), caFile }));
+      expect(await trusting.decode(wireFormat(3, Buffer.from('{"a":1}')))).toEqual({ ok: true, value: { a: 1 } });
+      const systemCas = new SchemaDecoder(new HttpSchemaSource(settings(url)));
+      await expect(systemCas.decode(wireFormat(3, Buffer.from('{}')))).rejects.toThrow(/the schema registry is unreachable for schema id 3: .*(certificate|UNABLE_TO_VERIFY)/i);
+    } finally {
+      await registry.stop();
+      await pki.remove();
+    }
   });
 });
