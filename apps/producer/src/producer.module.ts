@@ -12,6 +12,7 @@ import { DlqController } from './dlq/dlq.controller.js';
 import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
+import { SourceDecoder } from './ingest/source-decoder.service.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 
@@ -32,7 +33,7 @@ export class ProducerModule {
         SubscriptionsModule,
       ],
       controllers: [SubscriptionsController, DlqController, SourceEventsController, ...console.controllers],
-      providers: [SubscriptionsService, FanOutService, DlqReplayService, Transformer, ...console.providers],
+      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, Transformer, ...console.providers],
     };
   }
 }

@@ -88,6 +88,27 @@ const sourceNotOwnTopic: ConfigCheck = {
   },
 };
 
+/** Schema-registry credentials need the registry, and one kind of them: Basic (user and password) or a bearer token. */
+const schemaRegistry: ConfigCheck = {
+  reads: ['source.schemaRegistry', 'source.topics'],
+  problems(config) {
+    const { urls, username, password, token, topics } = config.source.schemaRegistry;
+    const problems: string[] = [];
+    if (urls.length === 0) {
+      const set = setUnder(config, 'source.schemaRegistry').filter((name) => name !== 'SCHEMA_REGISTRY_TOPICS' && name !== 'SCHEMA_REGISTRY_DECODE_KEYS');
+      for (const name of set) problems.push(`${name} is set but SCHEMA_REGISTRY_URL is empty (no schema registry)`);
+      return problems;
+    }
+    if (token && (username || password)) problems.push('SCHEMA_REGISTRY_TOKEN and SCHEMA_REGISTRY_USERNAME/SCHEMA_REGISTRY_PASSWORD are both set: use Basic credentials or a bearer token, not both');
+    if (username && !password) problems.push('SCHEMA_REGISTRY_USERNAME is set without SCHEMA_REGISTRY_PASSWORD (or SCHEMA_REGISTRY_PASSWORD_FILE)');
+    if (password && !username) problems.push('SCHEMA_REGISTRY_PASSWORD is set without SCHEMA_REGISTRY_USERNAME');
+    for (const topic of topics) {
+      if (topic !== '*' && !config.source.topics.includes(topic)) problems.push(`SCHEMA_REGISTRY_TOPICS names ${topic}, which is not one of SOURCE_TOPICS`);
+    }
+    return problems;
+  },
+};
+
 /** Every check, in the order their problems are listed. */
 export const CHECKS: readonly ConfigCheck[] = [
   kafkaSecurity,
@@ -108,4 +129,5 @@ export const CHECKS: readonly ConfigCheck[] = [
   ),
   distinctGroups,
   sourceNotOwnTopic,
+  schemaRegistry,
 ];

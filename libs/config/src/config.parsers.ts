@@ -36,6 +36,9 @@ export const str: Parser<string> = (raw) => {
   return raw.trim();
 };
 
+/** Comma-separated http(s) URLs; empty = none. */
+export const httpUrls: Parser<string[]> = (raw) => list(raw).map((url) => optionalHttpUrl(url));
+
 /** Empty, or an http(s) URL. */
 export const optionalHttpUrl: Parser<string> = (raw) => {
   const value = raw.trim();

@@ -244,3 +244,34 @@ describe('settings that cannot work together', () => {
     expect(() => loadCliConfig({ SOURCE_GROUP_ID: 'gw', DELIVERY_GROUP_ID: 'gw' })).toThrow(/SOURCE_GROUP_ID=gw and DELIVERY_GROUP_ID=gw must differ/);
   });
 });
+
+describe('schema registry settings', () => {
+  it('is off by default and decodes every source topic once a URL is set', () => {
+    const off = loadConfig(required).source.schemaRegistry;
+    expect(off).toMatchObject({ urls: [], topics: ['*'], decodeKeys: false });
+    const on = loadConfig({ ...required, SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7, https://sr2.local', SCHEMA_REGISTRY_TOKEN: 'tok' }).source.schemaRegistry;
+    expect(on).toMatchObject({ urls: ['http://127.0.0.1:8081/apis/ccompat/v7', 'https://sr2.local'], token: 'tok', topics: ['*'] });
+  });
+
+  it('reads the password from SCHEMA_REGISTRY_PASSWORD_FILE', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sr-')), 'password');
+    writeFileSync(file, 'pw-from-file\n');
+    const config = loadConfig({ ...required, SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD_FILE: file });
+    expect(config.source.schemaRegistry.password).toBe('pw-from-file');
+  });
+
+  it('refuses credentials without a URL, both kinds at once, half a Basic pair and a topic that is not a source topic, never showing a secret', () => {
+    expect(problems({ SCHEMA_REGISTRY_TOKEN: 'secret-token', SCHEMA_REGISTRY_CA_FILE: '/dev/null' })).toEqual([
+      'SCHEMA_REGISTRY_TOKEN is set but SCHEMA_REGISTRY_URL is empty (no schema registry)',
+      'SCHEMA_REGISTRY_CA_FILE is set but SCHEMA_REGISTRY_URL is empty (no schema registry)',
+    ]);
+    const found = problems({ SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', SCHEMA_REGISTRY_TOKEN: 'secret-token', SCHEMA_REGISTRY_PASSWORD: 'secret-pw', SCHEMA_REGISTRY_TOPICS: 'events,other' });
+    expect(found).toEqual([
+      'SCHEMA_REGISTRY_TOKEN and SCHEMA_REGISTRY_USERNAME/SCHEMA_REGISTRY_PASSWORD are both set: use Basic credentials or a bearer token, not both',
+      'SCHEMA_REGISTRY_PASSWORD is set without SCHEMA_REGISTRY_USERNAME',
+      'SCHEMA_REGISTRY_TOPICS names other, which is not one of SOURCE_TOPICS',
+    ]);
+    expect(found.join('\n')).not.toMatch(/secret-/);
+    expect(problems({ SCHEMA_REGISTRY_URL: 'ftp://registry' })[0]).toMatch(/^SCHEMA_REGISTRY_URL/);
+  });
+});

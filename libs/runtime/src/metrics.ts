@@ -18,6 +18,12 @@ export class GatewayMetrics {
 
   readonly eventsConsumed = new Counter({ name: `${PREFIX}events_consumed_total`, help: 'Source records read by the producer app', labelNames: ['topic'], registers: [this.registry] });
   readonly eventsInvalid = new Counter({ name: `${PREFIX}events_invalid_total`, help: 'Source records sent to the invalid topic', labelNames: ['topic'], registers: [this.registry] });
+  readonly schemaRegistryErrors = new Counter({
+    name: `${PREFIX}schema_registry_errors_total`,
+    help: 'Schema registry requests without a usable answer (unreachable, timeout, 5xx, refused credentials); the source batch waited or was read again, nothing went to the invalid topic',
+    registers: [this.registry],
+  });
+  readonly schemaRegistryWaits = new Counter({ name: `${PREFIX}schema_registry_waits_total`, help: 'Back-off waits of source batches for the schema registry', registers: [this.registry] });
   readonly jobsProduced = new Counter({ name: `${PREFIX}jobs_produced_total`, help: 'Delivery jobs written (one per matched subscription and per-event callback)', registers: [this.registry] });
   readonly attempts = new Counter({
     name: `${PREFIX}attempts_total`,

@@ -5,6 +5,7 @@ import { KafkaProducer, type OutgoingRecord, type RecordWriter } from '@app/kafk
 import { GatewayMetrics, HopLog, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
+import { SourceDecoder } from '../ingest/source-decoder.service.js';
 
 import { type BodyFormat, type DeliveryJob, type GatewayEvent, invalidEvent } from '@app/contracts';
 import { fanOut, type SourceRecordRef } from './fan-out.js';
@@ -30,6 +31,7 @@ export class FanOutService {
     private readonly metrics: GatewayMetrics,
     private readonly tracing: Tracing,
     private readonly hops: HopLog,
+    private readonly decoder: SourceDecoder,
   ) {}
 
   async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer, readAt = Date.now()): Promise<void> {
@@ -45,9 +47,12 @@ export class FanOutService {
     let records: OutgoingRecord[] = [];
     let invalid = 0;
     let produced = 0;
-    for (const message of batch.messages) {
-      const read = readEvent(message, batch.topic, options);
-      const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString('utf8') };
+    // Schema-registry wire format, decoded first: a registry that cannot answer fails the batch before anything is written.
+    const decoded = await this.decoder.decodeBatch(batch.topic, batch.messages);
+    for (const [i, message] of batch.messages.entries()) {
+      const decoding = decoded?.[i];
+      const read = decoding?.invalid !== undefined ? { ok: false as const, reason: decoding.invalid } : readEvent(decoding?.value === undefined ? message : { ...message, decoded: decoding.value }, batch.topic, options);
+      const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: decoding?.key ?? message.key?.toString('utf8') };
       const jobs = read.ok ? this.jobsFor(read.event, record, now, callbackFormat) : read;
       if (!jobs.ok) {
         invalid++;

@@ -1,5 +1,6 @@
-import type { GatewayEvent, Subscription } from '@app/contracts';
+import type { GatewayEvent } from '@app/contracts';
 import { fanOut } from './fan-out.js';
+import { sub } from './subscription.testing.js';
 import { renderBody } from '@app/body';
 
 const event: GatewayEvent = {
@@ -13,20 +14,6 @@ const event: GatewayEvent = {
   tenant: 'acme',
   cloudevent: true,
 };
-const sub = (id: string, extra: Partial<Subscription> = {}): Subscription => ({
-  id,
-  url: `http://127.0.0.1/${id}`,
-  events: ['*'],
-  kind: 'STANDARD',
-  filters: {},
-  secrets: [{ secret: 'whsec_x' }],
-  headers: {},
-  enabled: true,
-  format: 'standard',
-  createdAt: '',
-  updatedAt: '',
-  ...extra,
-});
 const position = { topic: 'events', partition: 0, offset: '7' };
 
 describe('renderBody', () => {

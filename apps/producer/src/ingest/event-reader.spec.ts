@@ -104,3 +104,34 @@ describe('readEvent', () => {
     expect(reason(readEvent(record as SourceRecord, 'events', options))).toMatch(expected);
   });
 });
+
+describe('readEvent with a value already decoded (schema-registry wire format)', () => {
+  // The bytes are not JSON: only `decoded` can be read.
+  const wire = (decoded: unknown, headers?: SourceRecord['headers']): SourceRecord => ({ value: Buffer.from([0, 0, 0, 0, 1, 0xff]), headers, decoded });
+
+  it('reads it as a plain-JSON event, with the configured paths', () => {
+    const r = readEvent(wire({ meta: { key: 'e1', kind: 'job.completed' }, payload: { n: 1 } }), 'events', { ...options, paths: { ...options.paths, id: 'meta.key', type: 'meta.kind', data: 'payload' } });
+    expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'e1', type: 'job.completed', data: { n: 1 }, source: 'kafka:events', cloudevent: false }));
+  });
+
+  it('reads it as a structured CloudEvent', () => {
+    const r = readEvent(wire({ specversion: '1.0', id: 'c1', source: '/s', type: 't', data: { a: 1 } }), 'events', options);
+    expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'c1', data: { a: 1 }, cloudevent: true }));
+  });
+
+  it('takes it as the data of a binary-mode CloudEvent, whatever the content type', () => {
+    const headers = { ce_specversion: '1.0', ce_id: 'b1', ce_source: '/s', ce_type: 't', 'content-type': 'application/avro' };
+    const r = readEvent(wire({ project: 'shop' }, headers), 'events', options);
+    expect(r.ok && r.event).toEqual(expect.objectContaining({ id: 'b1', data: { project: 'shop' }, datacontenttype: 'application/avro', cloudevent: true }));
+    expect(r.ok && r.event.extensions).toBeUndefined();
+  });
+
+  it('refuses a decoded value nested too deep or that is not an object', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < MAX_NESTING_DEPTH + 1; i++) deep = { a: deep };
+    expect(reason(readEvent(wire(deep), 'events', options))).toBe(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
+    expect(reason(readEvent(wire('just a string'), 'events', options))).toBe('not a JSON object');
+    const headers = { ce_specversion: '1.0', ce_id: 'b1', ce_source: '/s', ce_type: 't' };
+    expect(reason(readEvent(wire(deep, headers), 'events', options))).toBe(`binary-mode CloudEvent data is nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  });
+});

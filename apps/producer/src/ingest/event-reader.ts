@@ -7,6 +7,8 @@ export interface SourceRecord {
   value: Buffer | null;
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
   timestamp?: string;
+  /** The value already decoded (a schema-registry wire-format value): read instead of parsing `value` as JSON. */
+  decoded?: unknown;
 }
 
 export type ReadResult = { ok: true; event: GatewayEvent } | { ok: false; reason: string };
@@ -52,6 +54,8 @@ function header(record: SourceRecord, name: string): string | undefined {
  * - CloudEvents in binary mode (`ce_*` headers, the value is the data), per the Kafka protocol binding;
  * - CloudEvents in structured mode (a JSON object with `specversion`, or content-type application/cloudevents+json);
  * - plain JSON, its id/type/data/subject/time at configurable paths (default `{id, type, data, subject?, time?, tenant?, source?}`).
+ * A value decoded from the schema-registry wire format (`record.decoded`) is read in its place: as a
+ * plain-JSON or structured CloudEvent, or as a binary-mode CloudEvent's data.
  * The tenant and a per-event callback URL are then read from the normalised event.
  */
 export function readEvent(record: SourceRecord, topic: string, options: EventReaderOptions): ReadResult {
@@ -98,11 +102,13 @@ function readShape(record: SourceRecord, topic: string, options: EventReaderOpti
   const traceparent = header(record, 'traceparent') ?? header(record, 'ce_traceparent');
   if (header(record, 'ce_specversion') !== undefined) return readBinaryCloudEvent(record, value, traceparent, options);
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString('utf8'));
-  } catch (err) {
-    return invalid(`not valid JSON: ${(err as Error).message}`);
+  let parsed: unknown = record.decoded;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(value.toString('utf8'));
+    } catch (err) {
+      return invalid(`not valid JSON: ${(err as Error).message}`);
+    }
   }
   if (nestedDeeperThan(parsed, MAX_NESTING_DEPTH)) return invalid(`nested deeper than ${MAX_NESTING_DEPTH} levels`);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('not a JSON object');
@@ -129,7 +135,10 @@ function readBinaryCloudEvent(record: SourceRecord, value: Buffer, traceparent: 
   }
   const contentType = header(record, 'content-type');
   let data: unknown;
-  if (contentType === undefined || /[/+]json(;|$)/.test(contentType)) {
+  if (record.decoded !== undefined) {
+    data = record.decoded;
+    if (nestedDeeperThan(data, MAX_NESTING_DEPTH)) return invalid(`binary-mode CloudEvent data is nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  } else if (contentType === undefined || /[/+]json(;|$)/.test(contentType)) {
     try {
       data = JSON.parse(value.toString('utf8'));
     } catch (err) {
