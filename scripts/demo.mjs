@@ -5,8 +5,9 @@
 //   → a local receiver that checks every Standard Webhooks signature.
 //
 // It creates four subscriptions modelled on the seed webhook docs (Edgegap, Qovery
-// STANDARD + SLACK, Deep Image), publishes six source events (three wire forms, one
-// filtered out, one malformed), waits for the webhooks, reads the gateway's
+// STANDARD + SLACK, Deep Image), starts the schema registry (scripts/registry.sh),
+// publishes seven source events (four wire forms, Avro through the registry among them;
+// one filtered out, one malformed), waits for the webhooks, reads the gateway's
 // results and invalid topics back, prints a summary and cleans up after itself.
 // Exit code 0 when everything expected happened, 1 otherwise (130 on Ctrl-C).
 //
@@ -50,6 +51,8 @@ quietKafkajsWarnings();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KAFKA_SH = path.join(ROOT, 'scripts', 'kafka.sh');
+const REGISTRY_SH = path.join(ROOT, 'scripts', 'registry.sh');
+const REGISTRY_URL = `http://127.0.0.1:${process.env.REGISTRY_PORT || '18081'}/apis/ccompat/v7`;
 const BROKER = `127.0.0.1:${process.env.KAFKA_PORT || '9092'}`;
 const ENTRY = {
   producer: path.join(ROOT, 'dist/apps/producer/src/main.js'),
@@ -76,6 +79,8 @@ const indent = (lines) => lines.map((l) => `      ${l}`).join('\n');
 const state = {
   brokerStartedByDemo: false,
   brokerUp: false,
+  registryStartedByDemo: false,
+  registryUp: false,
   receiver: undefined,
   apps: [],
   apiUrl: undefined,
@@ -90,10 +95,10 @@ const checkpoint = () => interrupt.signal.throwIfAborted();
 const pause = (ms) => sleep(ms, undefined, { signal: interrupt.signal });
 
 // ------------------------------------------------------------------ helpers
-/** Runs scripts/kafka.sh, echoing its output (`onOutput` sees it as it comes); resolves with its exit code. */
-function kafkaSh(args, { detached = false, onOutput = () => {} } = {}) {
+/** Runs one of the project's scripts, echoing its output (`onOutput` sees it as it comes); resolves with its exit code. */
+function runScript(script, args, { detached = false, onOutput = () => {} } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [KAFKA_SH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached });
+    const child = spawn('bash', [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -105,6 +110,9 @@ function kafkaSh(args, { detached = false, onOutput = () => {} } = {}) {
     child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
   });
 }
+
+const kafkaSh = (args, options) => runScript(KAFKA_SH, args, options);
+const registrySh = (args, options) => runScript(REGISTRY_SH, args, options);
 
 /** Calls the management API with this run's token. */
 async function api(method, urlPath, body) {
@@ -145,6 +153,8 @@ async function appEnv(ports, secretsKey) {
     DELIVERY_PORT: String(ports.delivery),
     API_TOKENS: state.apiToken,
     SECRETS_KEY: secretsKey,
+    // Records in the Confluent wire format are decoded with the schema their id names.
+    SCHEMA_REGISTRY_URL: REGISTRY_URL,
     // The receiver is on loopback, which the delivery app refuses unless allowed explicitly.
     DELIVERY_TARGET_ALLOWLIST: '127.0.0.1/32',
     LOG_LEVEL: 'warn',
@@ -224,6 +234,13 @@ async function main() {
   if (up.code !== 0) throw new Error(`scripts/kafka.sh up failed with exit code ${up.code}`);
   state.brokerUp = true;
 
+  // The schema registry (Apicurio, from Maven Central) that the Avro event's schema is registered in.
+  say('starting the schema registry… (scripts/registry.sh: Apicurio Registry, JDK >= 21; reused when running)');
+  const registryUp = await registrySh(['up'], { onOutput: (output) => (state.registryStartedByDemo ||= /registry: started pid \d+/.test(output)) });
+  checkpoint();
+  if (registryUp.code !== 0) throw new Error(`scripts/registry.sh up failed with exit code ${registryUp.code}`);
+  state.registryUp = true;
+
   // 2. Credentials and settings of this run --------------------------------------
   state.apiToken = `demo_${randomBytes(24).toString('base64url')}`;
   const secretsKey = randomBytes(32).toString('hex');
@@ -289,7 +306,7 @@ async function main() {
   await reader.connect();
   const results = [];
   const invalidRecords = [];
-  const events = sourceEvents(runId);
+  const events = await sourceEvents(runId, REGISTRY_URL);
   const malformedKeys = new Set(events.filter((e) => e.invalid).map((e) => e.message.key));
   await reader.subscribe({ topics: [TOPICS.results, TOPICS.invalid], fromBeginning: true });
   await reader.run({
@@ -479,6 +496,13 @@ function cleanup() {
       if (down.code !== 0) say(`scripts/kafka.sh down failed with exit code ${down.code}`);
     } else if (state.brokerUp) {
       say(`leaving the Kafka broker on ${BROKER} running (the demo did not start it)`);
+    }
+    if (state.registryStartedByDemo) {
+      say('stopping the schema registry the demo started…');
+      const down = await registrySh(['down'], { detached: true });
+      if (down.code !== 0) say(`scripts/registry.sh down failed with exit code ${down.code}`);
+    } else if (state.registryUp) {
+      say(`leaving the schema registry at ${REGISTRY_URL} running (the demo did not start it)`);
     }
   })();
   return cleaning;

@@ -3,6 +3,7 @@
 // Every id is fresh per run; the payloads use documentation addresses (203.0.113.0/24,
 // example.com) that nothing ever connects to.
 import { randomUUID } from 'node:crypto';
+import avro from 'avsc';
 
 const SOURCE_TOPIC = 'demo.events';
 
@@ -113,12 +114,57 @@ function qoveryEnvelope(eventType, { project, envName, envType }) {
   };
 }
 
+/** A Deep Image job completion as an Avro record: the event's attributes and its data, in field order. */
+const DEEP_IMAGE_AVRO = {
+  type: 'record',
+  name: 'JobCompleted',
+  namespace: 'demo.deepimage',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'type', type: 'string' },
+    { name: 'source', type: 'string' },
+    {
+      name: 'data',
+      type: {
+        type: 'record',
+        name: 'Job',
+        fields: [
+          { name: 'job', type: 'string' },
+          { name: 'data', type: { type: 'record', name: 'Image', fields: [{ name: 'url', type: 'string' }, { name: 'width', type: 'int' }, { name: 'height', type: 'int' }] } },
+          { name: 'result_url', type: 'string' },
+          { name: 'results', type: ['null', 'string'], default: null },
+        ],
+      },
+    },
+  ],
+};
+
+/** Registers the Avro schema under the topic's value subject (the registry's Confluent API); its id. */
+async function registerAvro(registryUrl, schema) {
+  const res = await fetch(`${registryUrl}/subjects/${encodeURIComponent(`${SOURCE_TOPIC}-value`)}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  if (!res.ok) throw new Error(`registering the Avro schema answered ${res.status}: ${await res.text()}`);
+  return (await res.json()).id;
+}
+
+/** Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro binary. */
+function wireFormat(schemaId, payload) {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([head, payload]);
+}
+
 /**
  * The source records of a run, in publish order, each with the webhooks it must
- * (or must not) cause. Three wire forms on purpose: CloudEvents structured JSON,
- * plain JSON and CloudEvents binary mode (ce_* headers), plus one that is not JSON.
+ * (or must not) cause. Four wire forms on purpose: CloudEvents structured JSON,
+ * plain JSON, CloudEvents binary mode (ce_* headers) and Avro through the schema
+ * registry (Confluent wire format), plus one that is not JSON.
  */
-export function sourceEvents(runId) {
+export async function sourceEvents(runId, registryUrl) {
   const now = () => new Date().toISOString();
   const ready = edgegapStatus(`a1b2c3${runId.slice(0, 6)}`, true);
   const failed = edgegapStatus(`d4e5f6${runId.slice(0, 6)}`, false);
@@ -130,6 +176,20 @@ export function sourceEvents(runId) {
     data: { url: 'https://deep-image.ai/api-example.png', width: 1000, height: 1000 },
     result_url: `https://images.example.com/results/${deepImageJob}.png`,
     results: null,
+  };
+
+  const avroJob = randomUUID();
+  const avroData = { job: avroJob, data: { url: 'https://deep-image.ai/api-example-2.png', width: 640, height: 480 }, result_url: `https://images.example.com/results/${avroJob}.png`, results: null };
+  const avroEvent = { id: randomUUID(), type: 'job.completed', source: 'deep-image', data: avroData };
+  const schemaId = await registerAvro(registryUrl, DEEP_IMAGE_AVRO);
+  const avroRecord = {
+    label: `Deep Image job completed (Avro, schema id ${schemaId})`,
+    form: 'Avro, Confluent wire format',
+    id: avroEvent.id,
+    type: avroEvent.type,
+    source: avroEvent.source,
+    data: avroData,
+    message: { key: avroJob, value: wireFormat(schemaId, avro.Type.forSchema(DEEP_IMAGE_AVRO).toBuffer(avroEvent)) },
   };
 
   const structured = (label, source, type, subject, data) => {
@@ -188,6 +248,7 @@ export function sourceEvents(runId) {
     { ...plain('Qovery DEPLOYMENT_SUCCESSFUL shop-frontend/PRODUCTION', 'DEPLOYMENT_SUCCESSFUL', 'shop-frontend/production', shopProd), expect: ['qovery', 'qovery-slack'] },
     { ...plain('Qovery DEPLOYMENT_SUCCESSFUL shop-frontend/STAGING', 'DEPLOYMENT_SUCCESSFUL', 'shop-frontend/staging', shopStaging), expect: [] },
     { ...binary('Deep Image job completed', 'deep-image', 'job.completed', deepImageJob, deepImage), expect: ['deep-image'] },
+    { ...avroRecord, expect: ['deep-image'] },
     {
       label: 'malformed event (not JSON)',
       form: 'broken JSON',
