@@ -10,6 +10,8 @@ import { ConsolePageController } from './console/console-page.controller.js';
 import { ResultsDigestService } from './console/results-digest.service.js';
 import { DlqController } from './dlq/dlq.controller.js';
 import { DlqReplayService } from './dlq/dlq-replay.service.js';
+import { EventTypesController } from './event-types/event-types.controller.js';
+import { EventTypesService } from './event-types/event-types.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
 import { SourceDecoder } from './ingest/source-decoder.service.js';
@@ -32,8 +34,8 @@ export class ProducerModule {
         RuntimeModule,
         SubscriptionsModule,
       ],
-      controllers: [SubscriptionsController, DlqController, SourceEventsController, ...console.controllers],
-      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, Transformer, ...console.providers],
+      controllers: [SubscriptionsController, DlqController, SourceEventsController, EventTypesController, ...console.controllers],
+      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, EventTypesService, Transformer, ...console.providers],
     };
   }
 }

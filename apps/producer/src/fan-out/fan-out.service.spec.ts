@@ -52,7 +52,7 @@ describe('FanOutService with a schema registry', () => {
     readiness = new Readiness();
     const decoder = new SourceDecoder(config, metrics, readiness, undefined, { firstMs: 20, maxMs: 40, totalMs: 300 });
     const matching = { catchUpConfigurations: async () => undefined, match: () => subscriptions } as unknown as SubscriptionRegistry;
-    fanOut = new FanOutService(config, gatewayTopics(config), matching, undefined as never, metrics, new Tracing(config), new HopLog(config), decoder);
+    fanOut = new FanOutService(config, gatewayTopics(config), matching, undefined as never, metrics, new Tracing(config), new HopLog(config), decoder, { record: () => undefined } as never);
     written = [];
   });
   afterEach(() => registry.stop());

@@ -6,6 +6,7 @@ import { GatewayMetrics, HopLog, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { readEvent } from '../ingest/event-reader.js';
 import { SourceDecoder } from '../ingest/source-decoder.service.js';
+import { EventTypesService } from '../event-types/event-types.service.js';
 
 import { type BodyFormat, type DeliveryJob, type GatewayEvent, invalidEvent } from '@app/contracts';
 import { fanOut, type SourceRecordRef } from './fan-out.js';
@@ -32,6 +33,7 @@ export class FanOutService {
     private readonly tracing: Tracing,
     private readonly hops: HopLog,
     private readonly decoder: SourceDecoder,
+    private readonly eventTypes: EventTypesService,
   ) {}
 
   async processBatch(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, writer: RecordWriter = this.producer, readAt = Date.now()): Promise<void> {
@@ -47,12 +49,14 @@ export class FanOutService {
     let records: OutgoingRecord[] = [];
     let invalid = 0;
     let produced = 0;
+    const seen: GatewayEvent[] = [];
     // Schema-registry wire format, decoded first: a registry that cannot answer fails the batch before anything is written.
     const decoded = await this.decoder.decodeBatch(batch.topic, batch.messages);
     for (const [i, message] of batch.messages.entries()) {
       const decoding = decoded?.[i];
       const read = decoding?.invalid !== undefined ? { ok: false as const, reason: decoding.invalid } : readEvent(decoding?.value === undefined ? message : { ...message, decoded: decoding.value }, batch.topic, options);
       const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: decoding?.key ?? message.key?.toString('utf8') };
+      if (read.ok) seen.push(read.event);
       const jobs = read.ok ? this.jobsFor(read.event, record, now, callbackFormat) : read;
       if (!jobs.ok) {
         invalid++;
@@ -67,6 +71,8 @@ export class FanOutService {
       }
     }
     await writer.send(records);
+    // The event catalogue: written with the idempotent producer, outside this batch's transaction, not waited for.
+    this.eventTypes.record(seen, readAt);
     if (this.hops.enabled) {
       const [first, last] = [batch.messages[0]?.offset, batch.messages.at(-1)?.offset];
       this.hops.write('fan-out', { topic: batch.topic, partition: batch.partition, firstOffset: first, lastOffset: last, began, caughtUp, sent: Date.now() });
