@@ -145,6 +145,14 @@ describe('production Kafka: TLS, mutual TLS, SASL and least-privilege ACLs', () 
       expect(replay.body).toMatchObject({ replayed: 1 });
       await receiver.waitFor((rs) => rs.filter((r) => r.path === '/scram-dead').length >= 2, 30_000, 'the replayed webhook');
       expect(retried.status).toBe(201);
+      // The event catalogue: the fan-out writes the event-types topic and every instance reads it.
+      const deadline = Date.now() + 30_000;
+      let types: string[] = [];
+      while (!['invoice.sent', 'order.paid', 'refund.sent'].every((t) => types.includes(t)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        types = ((await gateway.api('GET', '/v1/event-types')).body.data as { type: string }[]).map((e) => e.type);
+      }
+      expect(types).toEqual(expect.arrayContaining(['invoice.sent', 'order.paid', 'refund.sent']));
       // The console digest reads results and dead letters in groups of its own.
       const console_ = await gateway.api('GET', `/v1/console/subscriptions?limit=500`);
       expect(console_.status).toBe(200);
