@@ -13,6 +13,8 @@ import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
 import { SourceDecoder } from './ingest/source-decoder.service.js';
+import { PortalSessionsController } from './portal/portal-sessions.controller.js';
+import { PortalSessionsService } from './portal/portal-sessions.service.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 
@@ -32,8 +34,8 @@ export class ProducerModule {
         RuntimeModule,
         SubscriptionsModule,
       ],
-      controllers: [SubscriptionsController, DlqController, SourceEventsController, ...console.controllers],
-      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, Transformer, ...console.providers],
+      controllers: [SubscriptionsController, DlqController, SourceEventsController, PortalSessionsController, ...console.controllers],
+      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, PortalSessionsService, Transformer, ...console.providers],
     };
   }
 }

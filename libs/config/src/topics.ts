@@ -15,6 +15,8 @@ export interface GatewayTopics {
   replays: string;
   /** Compacted: what the delivery side learnt about each subscription's endpoint (failure streak, disabled by the gateway). */
   health: string;
+  /** Compacted: revoked customer-portal sessions (key: session id). */
+  portalSessions: string;
 }
 
 export function gatewayTopics(config: { kafka: Pick<GatewayConfig['kafka'], 'topicPrefix'>; delivery: Pick<GatewayConfig['delivery'], 'retryTiers'> }): GatewayTopics {
@@ -29,6 +31,7 @@ export function gatewayTopics(config: { kafka: Pick<GatewayConfig['kafka'], 'top
     ordering: `${p}.ordering`,
     replays: `${p}.replays`,
     health: `${p}.subscription-health`,
+    portalSessions: `${p}.portal-sessions`,
   };
 }
 
@@ -48,11 +51,13 @@ export interface GatewayGroupPrefixes {
   /** DLQ replay: the replay marks, and the dead letters (producer app). */
   replays: string;
   dlqReplay: string;
+  /** Revoked portal sessions (producer app). */
+  portalSessions: string;
   /** `webhook-gateway results tail`. */
   cli: string;
 }
 
 export function gatewayGroupPrefixes(config: Pick<GatewayConfig, 'kafka'>): GatewayGroupPrefixes {
   const p = config.kafka.topicPrefix;
-  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, cli: `${p}.cli` };
+  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, portalSessions: `${p}.portal-sessions`, cli: `${p}.cli` };
 }

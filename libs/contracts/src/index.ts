@@ -10,3 +10,4 @@ export * from './console.dto.js';
 export * from './invalid-record.js';
 export * from './transform-expression.js';
 export * from './oauth-client-credentials.js';
+export * from './portal-session.dto.js';
