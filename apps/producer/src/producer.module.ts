@@ -15,6 +15,8 @@ import { EventTypesService } from './event-types/event-types.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
 import { SourceDecoder } from './ingest/source-decoder.service.js';
+import { PortalSessionsController } from './portal/portal-sessions.controller.js';
+import { PortalSessionsService } from './portal/portal-sessions.service.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 
@@ -34,8 +36,8 @@ export class ProducerModule {
         RuntimeModule,
         SubscriptionsModule,
       ],
-      controllers: [SubscriptionsController, DlqController, SourceEventsController, EventTypesController, ...console.controllers],
-      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, EventTypesService, Transformer, ...console.providers],
+      controllers: [SubscriptionsController, DlqController, SourceEventsController, EventTypesController, PortalSessionsController, ...console.controllers],
+      providers: [SubscriptionsService, FanOutService, SourceDecoder, DlqReplayService, EventTypesService, PortalSessionsService, Transformer, ...console.providers],
     };
   }
 }

@@ -135,6 +135,7 @@ export const SETTINGS = [
     parse: tenantTokens,
     secret: true,
   },
+  { path: 'api.portalBaseUrl', env: 'PORTAL_BASE_URL', default: '', description: 'Base URL of the customer portal in the URLs of portal sessions (<base>/portal#session=<token>); default http://127.0.0.1:<API_PORT>', parse: optionalHttpUrl },
   { path: 'api.tokens', env: 'API_TOKENS', description: 'Bearer tokens accepted by the management API, comma-separated (required)', parse: nonEmptyList, secret: true },
   { path: 'subscriptions.secretsKey', env: 'SECRETS_KEY', description: '32-byte key encrypting subscription secrets at rest, hex or base64 (required; openssl rand -hex 32)', parse: key32, secret: true },
   { path: 'subscriptions.rotationWindowSeconds', env: 'SECRET_ROTATION_WINDOW_SECONDS', default: '86400', description: 'How long the old secret keeps signing after a rotation', parse: int(0, 30 * 86400) },

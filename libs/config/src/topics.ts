@@ -17,6 +17,8 @@ export interface GatewayTopics {
   health: string;
   /** Compacted: the event catalogue, one record per (tenant, event type) seen (`GET /v1/event-types`). */
   eventTypes: string;
+  /** Compacted: revoked customer-portal sessions (key: session id). */
+  portalSessions: string;
 }
 
 export function gatewayTopics(config: { kafka: Pick<GatewayConfig['kafka'], 'topicPrefix'>; delivery: Pick<GatewayConfig['delivery'], 'retryTiers'> }): GatewayTopics {
@@ -32,6 +34,7 @@ export function gatewayTopics(config: { kafka: Pick<GatewayConfig['kafka'], 'top
     replays: `${p}.replays`,
     health: `${p}.subscription-health`,
     eventTypes: `${p}.event-types`,
+    portalSessions: `${p}.portal-sessions`,
   };
 }
 
@@ -53,11 +56,13 @@ export interface GatewayGroupPrefixes {
   dlqReplay: string;
   /** The event catalogue (producer app). */
   eventTypes: string;
+  /** Revoked portal sessions (producer app). */
+  portalSessions: string;
   /** `webhook-gateway results tail`. */
   cli: string;
 }
 
 export function gatewayGroupPrefixes(config: Pick<GatewayConfig, 'kafka'>): GatewayGroupPrefixes {
   const p = config.kafka.topicPrefix;
-  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, eventTypes: `${p}.event-types`, cli: `${p}.cli` };
+  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, eventTypes: `${p}.event-types`, portalSessions: `${p}.portal-sessions`, cli: `${p}.cli` };
 }

@@ -11,3 +11,4 @@ export * from './invalid-record.js';
 export * from './transform-expression.js';
 export * from './oauth-client-credentials.js';
 export * from './event-type.dto.js';
+export * from './portal-session.dto.js';

@@ -44,7 +44,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
     topic(name, operation, why);
   };
   const retries = t.retry.map((r) => r.topic);
-  const allGateway = [t.subscriptions, t.health, t.ordering, t.replays, t.eventTypes, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
+  const allGateway = [t.subscriptions, t.health, t.ordering, t.replays, t.eventTypes, t.portalSessions, t.deliveries, ...retries, t.results, t.dlq, t.invalid];
   const ensured = (names: string[]) => {
     // Each app checks at start-up that every topic it ensures exists and has leaders (Metadata).
     for (const name of names) if (!used.has(name)) topic(name, 'DESCRIBE', 'checked at start-up');
@@ -63,6 +63,8 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.replays, 'WRITE', 'replay marks');
       use(t.eventTypes, 'READ', 'the event catalogue');
       use(t.eventTypes, 'WRITE', 'the event catalogue: event types seen by the fan-out');
+      use(t.portalSessions, 'READ', 'revoked portal sessions');
+      use(t.portalSessions, 'WRITE', 'the management API revokes portal sessions');
       if (config.console.enabled) use(t.results, 'READ', 'the console digest');
       ensured([...allGateway, ...config.source.topics]);
       group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
@@ -71,6 +73,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       ownGroups(g.replays, 'DLQ replay reads the replay marks');
       ownGroups(g.dlqReplay, 'DLQ replay reads the dead letters');
       ownGroups(g.eventTypes, 'the event catalogue is read in a group of its own per instance');
+      ownGroups(g.portalSessions, 'each instance reads the revoked portal sessions in a group of its own');
       if (config.console.enabled) ownGroups(g.console, 'the console digest reads results and dead letters');
       acls.push({
         resourceType: 'TRANSACTIONAL_ID',

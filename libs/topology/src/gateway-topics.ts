@@ -17,6 +17,7 @@ export function gatewayTopicSpecs(config: Pick<GatewayConfig, 'kafka' | 'deliver
     compacted(t.ordering),
     compacted(t.replays),
     compacted(t.eventTypes),
+    compacted(t.portalSessions),
     jobs(t.deliveries),
     ...t.retry.map((tier) => jobs(tier.topic)),
     data(t.results),
