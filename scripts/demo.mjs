@@ -221,6 +221,8 @@ async function main() {
   }
   // The webhook-id the gateway gives each (event, subscription), from the built producer app itself.
   const { webhookId } = await import(pathToFileURL(path.join(ROOT, 'dist/apps/producer/src/fan-out/webhook-id.js')).href);
+  // The Confluent wire format, as the built producer app's decoder reads it.
+  const { wireFormat } = await import(pathToFileURL(path.join(ROOT, 'dist/apps/producer/src/ingest/schemas/schema-decoder.js')).href);
   say(`run ${runId}: a fresh API token, SECRETS_KEY and receiver for this run`);
 
   // 1. Kafka ---------------------------------------------------------------
@@ -306,7 +308,7 @@ async function main() {
   await reader.connect();
   const results = [];
   const invalidRecords = [];
-  const events = await sourceEvents(runId, REGISTRY_URL);
+  const events = await sourceEvents(runId, REGISTRY_URL, wireFormat);
   const malformedKeys = new Set(events.filter((e) => e.invalid).map((e) => e.message.key));
   await reader.subscribe({ topics: [TOPICS.results, TOPICS.invalid], fromBeginning: true });
   await reader.run({

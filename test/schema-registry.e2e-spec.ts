@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { schemaRegistryUrl } from './support/registry.js';
+import { registerSchema, registryCall } from './support/registry.js';
 
 /**
  * Smoke test of the local schema registry that the e2e setup starts (scripts/registry.sh: Apicurio
@@ -7,17 +7,11 @@ import { schemaRegistryUrl } from './support/registry.js';
  * schemas and serves each back by id, as the gateway's decoder will read them. Plain fetch, no client.
  */
 describe('schema registry: the local Apicurio Registry through its Confluent-compatible API', () => {
-  const url = schemaRegistryUrl();
   const run = randomBytes(4).toString('hex');
-  const json = { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+  const call = registryCall;
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`${url}${path}`, { method, headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-
-  async function register(subject: string, schema: Record<string, unknown>): Promise<number> {
-    const res = await call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, schema);
+  async function register(subject: string, schema: { schema: string; schemaType?: 'AVRO' | 'PROTOBUF' | 'JSON' }): Promise<number> {
+    const res = await registerSchema(subject, schema);
     expect([subject, res.status]).toEqual([subject, 200]);
     expect(typeof res.body.id).toBe('number');
     return res.body.id as number;

@@ -3,8 +3,8 @@ import protobuf from 'protobufjs';
 import { Webhook } from 'standardwebhooks';
 import type { AttemptResult, InvalidEvent } from '@app/contracts';
 import type { ReceivedRequest } from './support/receiver.js';
-import { wireFormat as wire } from '../apps/producer/src/ingest/schemas/fake-registry.testing.js';
-import { schemaRegistryUrl } from './support/registry.js';
+import { wireFormat as wire } from '../apps/producer/src/ingest/schemas/schema-decoder.js';
+import { registerSchema, schemaRegistryUrl } from './support/registry.js';
 import { GatewayRig } from './support/rig.js';
 import { TcpForwarder } from './support/tcp-forwarder.js';
 
@@ -65,13 +65,9 @@ describe('schema-registry sources: Avro, Protobuf and JSON Schema events against
   const ids = { avro: 0, avroLater: 0, proto: 0, json: 0 };
 
   const register = async (subject: string, schema: string, schemaType?: 'PROTOBUF' | 'JSON') => {
-    const res = await fetch(`${REGISTRY}/subjects/${encodeURIComponent(subject)}/versions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schema, ...(schemaType && { schemaType }) }),
-    });
+    const res = await registerSchema(subject, { schema, ...(schemaType && { schemaType }) });
     expect(res.status).toBe(200);
-    return ((await res.json()) as { id: number }).id;
+    return res.body.id as number;
   };
   const subscribe = async (path: string, type: string, extra: Record<string, unknown> = {}) => {
     const res = await rig.gateway.api('POST', '/v1/subscriptions', { url: rig.receiver.url(path), events: [type], format: 'raw', ...extra });

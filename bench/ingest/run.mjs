@@ -20,7 +20,7 @@ const need = (rel) => {
   return import(pathToFileURL(file).href);
 };
 const { readEvent } = await need('dist/apps/producer/src/ingest/event-reader.js');
-const { SchemaDecoder } = await need('dist/apps/producer/src/ingest/schemas/schema-decoder.js');
+const { SchemaDecoder, wireFormat } = await need('dist/apps/producer/src/ingest/schemas/schema-decoder.js');
 const { SubscriptionIndex } = await need('.cache/bench-build/libs/filter/src/index.js');
 const { generateEvents, generateSubscriptions } = await need('.cache/bench-build/bench/workload.js');
 
@@ -72,16 +72,11 @@ const schemas = {
 };
 
 const type = avro.Type.forSchema(SCHEMA);
-const wire = (payload) => {
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(SCHEMA_ID, 1);
-  return Buffer.concat([head, payload]);
-};
 const plainOf = (e) => ({ id: e.id, type: e.type, source: e.source, time: e.time, tenant: e.tenant ?? null, data: { environment: e.data.environment, project: e.data.project, region: e.data.region ?? null, revision: e.data.revision } });
 
 const events = generateEvents(opts.pool, opts.seed);
 const json = events.map((e) => ({ value: Buffer.from(JSON.stringify(plainOf(e))) }));
-const wired = events.map((e) => wire(type.toBuffer(plainOf(e))));
+const wired = events.map((e) => wireFormat(SCHEMA_ID, type.toBuffer(plainOf(e))));
 // First with no subscriptions (reading alone: parse or decode, then the event reader), then with them.
 let index = new SubscriptionIndex();
 const now = new Date();

@@ -151,20 +151,13 @@ async function registerAvro(registryUrl, schema) {
   return (await res.json()).id;
 }
 
-/** Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro binary. */
-function wireFormat(schemaId, payload) {
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([head, payload]);
-}
-
 /**
  * The source records of a run, in publish order, each with the webhooks it must
  * (or must not) cause. Four wire forms on purpose: CloudEvents structured JSON,
  * plain JSON, CloudEvents binary mode (ce_* headers) and Avro through the schema
- * registry (Confluent wire format), plus one that is not JSON.
+ * registry (Confluent wire format, made by the gateway's own `wireFormat`), plus one that is not JSON.
  */
-export async function sourceEvents(runId, registryUrl) {
+export async function sourceEvents(runId, registryUrl, wireFormat) {
   const now = () => new Date().toISOString();
   const ready = edgegapStatus(`a1b2c3${runId.slice(0, 6)}`, true);
   const failed = edgegapStatus(`d4e5f6${runId.slice(0, 6)}`, false);

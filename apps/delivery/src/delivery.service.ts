@@ -95,7 +95,8 @@ export class DeliveryService {
       const reason = job.callback ? REASONS.callbacksOff : sub ? REASONS.subscriptionDisabled : REASONS.subscriptionDeleted;
       return { kind: 'skipped', result: { ...base, outcome: 'skipped', reason, durationMs: 0, finishedAt: started.toISOString() } };
     }
-    const request = await this.steps.during('transform', webhookBody(job, sub, this.transformer));
+    const made = webhookBody(job, sub, this.transformer);
+    const request = made instanceof Promise ? await this.steps.during('transform', made) : made;
     if (request.kind === 'skip') return { kind: 'skipped', result: { ...base, url: sub.url, outcome: 'skipped', reason: REASONS.transformSkipped, durationMs: Date.now() - started.getTime(), finishedAt: new Date().toISOString() } };
     if (request.kind === 'failed') {
       const failed: AttemptResult = { ...base, url: sub.url, outcome: 'dead_lettered', reason: REASONS.transformFailed, error: { class: 'transform', message: request.message }, durationMs: Date.now() - started.getTime(), finishedAt: new Date().toISOString() };

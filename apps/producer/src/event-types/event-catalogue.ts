@@ -40,6 +40,8 @@ export function decodeEventTypeEntry(value: Buffer): EventTypeEntry {
  */
 export class EventCatalogue {
   private readonly entries = new Map<string, EventTypeEntry>();
+  /** Each entry's last_seen_at in ms, parsed once when it is read, not at every event. */
+  private readonly lastSeen = new Map<string, number>();
   /** When this instance last wrote each key (before it is read back, and after). */
   private readonly written = new Map<string, number>();
   /** The keys known per tenant ('' for none): entries read and writes in flight. */
@@ -50,11 +52,13 @@ export class EventCatalogue {
     if (entry === undefined) {
       const gone = this.entries.get(key);
       this.entries.delete(key);
+      this.lastSeen.delete(key);
       if (gone) this.perTenant.get(gone.tenant ?? '')?.delete(key);
       return;
     }
     if (!this.entries.has(key) && !this.claim(entry.tenant, key)) return;
     this.entries.set(key, entry);
+    this.lastSeen.set(key, Date.parse(entry.last_seen_at));
   }
 
   /** The entry to write for this event now, or undefined when the catalogue already has it recently enough. */
@@ -62,7 +66,7 @@ export class EventCatalogue {
     if (event.type.length === 0 || event.type.length > MAX_TYPE_LENGTH) return undefined;
     const key = eventTypeKey(event.tenant, event.type);
     const known = this.entries.get(key);
-    const lastWrite = Math.max(this.written.get(key) ?? -Infinity, known ? Date.parse(known.last_seen_at) : -Infinity);
+    const lastWrite = Math.max(this.written.get(key) ?? -Infinity, this.lastSeen.get(key) ?? -Infinity);
     if (now - lastWrite <= REWRITE_AFTER_MS) return undefined;
     const sample = sampleOf(event);
     if (!known && !this.written.has(key) && !this.claim(event.tenant, key)) return undefined;

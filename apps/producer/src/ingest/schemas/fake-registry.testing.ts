@@ -69,10 +69,3 @@ export class FakeSchemaRegistry {
     send(404, { error_code: 404, message: 'no such path' });
   }
 }
-
-/** `payload` in the Confluent wire format with schema id `id` (and Protobuf message indexes when given, already encoded). */
-export function wireFormat(id: number, payload: Buffer | Uint8Array, indexes?: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(id, 1);
-  return Buffer.concat([header, ...(indexes ? [indexes] : []), payload]);
-}

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { FakeSchemaRegistry, wireFormat } from './fake-registry.testing.js';
-import { SchemaDecoder, UNKNOWN_SCHEMA_TTL_MS, wireSchemaId } from './schema-decoder.js';
+import { FakeSchemaRegistry } from './fake-registry.testing.js';
+import { SchemaDecoder, UNKNOWN_SCHEMA_TTL_MS, wireFormat, wireSchemaId } from './schema-decoder.js';
 import { HttpSchemaSource, RegistryUnavailable } from './schema-registry-client.js';
 import { TestPki } from '../../../../../test/support/test-pki.js';
 

@@ -18,6 +18,13 @@ export function wireSchemaId(value: Buffer | null | undefined): number | undefin
   return value.readUInt32BE(1);
 }
 
+/** `payload` in the Confluent wire format with schema id `id` (and Protobuf message indexes when given, already encoded): what a producer of such records writes. */
+export function wireFormat(id: number, payload: Buffer | Uint8Array, indexes?: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32BE(id, 1);
+  return Buffer.concat([header, ...(indexes ? [indexes] : []), payload]);
+}
+
 type Compiled = { decode: (payload: Buffer) => unknown; format: string };
 type Entry = { compiled: Promise<Compiled>; expiresAt?: number };
 
