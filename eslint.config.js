@@ -27,8 +27,10 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', URL: 'readonly', AbortSignal: 'readonly', performance: 'readonly' } },
   },
   {
-    // The delivery console's page runs in the browser.
+    // The delivery console's and the customer portal's pages run in the browser.
     files: ['apps/*/src/**/page/*.js'],
-    languageOptions: { globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setInterval: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setInterval: 'readonly', console: 'readonly', location: 'readonly', history: 'readonly', navigator: 'readonly', CSS: 'readonly', URLSearchParams: 'readonly' },
+    },
   },
 );

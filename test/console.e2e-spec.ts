@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { AttemptResult, DeadLetter } from '@app/contracts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.js';
 import { API_TOKEN } from './support/gateway.js';
 import { GatewayRig } from './support/rig.js';
 
-/** The Debian package's Chromium (.ci/run installs it); never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
  * The delivery console (/console) in headless Chromium, against the real broker,

@@ -1,6 +1,6 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { Transformer } from '@app/body';
-import { ConfigModule, type GatewayConfig } from '@app/config';
+import { ConfigModule, type GatewayConfig, resultsDigestEnabled } from '@app/config';
 import { KafkaModule } from '@app/kafka';
 import { gatewayTopicSpecs, sourceTopicSpecs } from '@app/topology';
 import { RuntimeModule } from '@app/runtime';
@@ -15,8 +15,10 @@ import { EventTypesService } from './event-types/event-types.service.js';
 import { FanOutService } from './fan-out/fan-out.service.js';
 import { SourceEventsController } from './fan-out/source-events.controller.js';
 import { SourceDecoder } from './ingest/source-decoder.service.js';
+import { PortalPageController } from './portal/portal-page.controller.js';
 import { PortalSessionsController } from './portal/portal-sessions.controller.js';
 import { PortalSessionsService } from './portal/portal-sessions.service.js';
+import { PageKitController } from './web/page-kit.controller.js';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 
@@ -24,9 +26,11 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service.js';
 @Module({})
 export class ProducerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    // The delivery console (CONSOLE_ENABLED): its page, its API and the results digest behind them.
-    const console = config.console.enabled
-      ? { controllers: [ConsoleController, ConsolePageController], providers: [ResultsDigestService] }
+    // The console API and the results digest behind it serve the delivery console (CONSOLE_ENABLED) and the customer portal (PORTAL_ENABLED).
+    const pages: Type[] = [...(config.console.enabled ? [ConsolePageController] : []), ...(config.portal.enabled ? [PortalPageController] : [])];
+    if (pages.length > 0) pages.push(PageKitController);
+    const console = resultsDigestEnabled(config)
+      ? { controllers: [ConsoleController, ...pages], providers: [ResultsDigestService] }
       : { controllers: [], providers: [] };
     return {
       module: ProducerModule,

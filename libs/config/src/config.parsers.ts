@@ -88,6 +88,23 @@ export const tenantTokens: Parser<{ tenant: string; token: string }[]> = (raw) =
 
 export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || undefined;
 
+/**
+ * CSP `frame-ancestors` sources, comma- or space-separated: `'self'`, or origins like
+ * `https://app.example.com`, `https://*.example.com:8443` (scheme and host, no path). Anything
+ * else fails, so the value cannot add a directive to the policy it is written into.
+ */
+export const frameAncestors: Parser<string[]> = (raw) =>
+  raw
+    .split(/[\s,]+/)
+    .filter((s) => s.length > 0)
+    .map((source) => {
+      if (source === "'self'") return source;
+      if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(source)) {
+        fail(`"${source}" is not 'self' or an origin such as https://app.example.com or https://*.example.com`);
+      }
+      return source.toLowerCase();
+    });
+
 /** Empty, or the path of a file this process can read (checked at boot, so a bad mount fails at once). */
 export const optionalReadableFile: Parser<string | undefined> = (raw) => {
   const path = raw.trim();

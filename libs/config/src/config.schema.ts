@@ -11,6 +11,7 @@ import {
   dottedPath,
   dottedPaths,
   duration,
+  frameAncestors,
   durations,
   headerName,
   httpUrl,
@@ -166,6 +167,16 @@ export const SETTINGS = [
   { path: 'transform.workers', env: 'TRANSFORM_WORKERS', default: '2', description: 'Worker threads per app evaluating subscriptions\' JSONata transformations (one evaluation at a time each)', parse: int(1, 64) },
   { path: 'transform.timeoutMs', env: 'TRANSFORM_TIMEOUT_MS', default: '1000', description: 'Longest evaluation of a transformation; past it the job is dead-lettered (reason transform_failed) and a worker that does not yield is replaced', parse: int(10, 30_000) },
   { path: 'console.enabled', env: 'CONSOLE_ENABLED', default: 'true', description: 'Serve the delivery console at /console and its API (/v1/console/..., /v1/subscriptions/:id/attempts), fed by reading the results and dlq topics', parse: bool },
+  { path: 'portal.enabled', env: 'PORTAL_ENABLED', default: 'true', description: 'Serve the customer portal at /portal (opened with a portal session link; it needs the console API and its results digest, which it turns on)', parse: bool },
+  {
+    path: 'portal.frameAncestors',
+    env: 'PORTAL_FRAME_ANCESTORS',
+    default: '',
+    description: "Who may show the portal in an iframe: origins (https://app.example.com, https://*.example.com) or 'self', comma-separated, written into the page's CSP frame-ancestors; empty = nobody",
+    parse: frameAncestors,
+  },
+  { path: 'portal.title', env: 'PORTAL_TITLE', default: 'Webhooks', description: 'Heading and window title of the customer portal (your product name)', parse: str },
+  { path: 'portal.themeFile', env: 'PORTAL_THEME_FILE', default: '', description: 'A CSS file served as the portal\'s theme.css after its own stylesheet: set the --portal-* variables (colours, font, radius) to match your site', parse: optionalReadableFile },
   { path: 'cli.apiUrl', env: 'GATEWAY_API_URL', default: 'http://127.0.0.1:3000', description: 'Operator CLI: base URL of the management API', parse: httpUrl },
   { path: 'cli.apiToken', env: 'GATEWAY_API_TOKEN', default: '', description: 'Operator CLI: bearer token for the management API (one of API_TOKENS)', parse: optionalStr, secret: true },
   { path: 'logLevel', env: 'LOG_LEVEL', default: 'log', description: 'error, warn, log, debug or verbose', parse: oneOf('error', 'warn', 'log', 'debug', 'verbose') },
@@ -231,3 +242,6 @@ type Derived<C extends { kafka: ParsedConfig['kafka'] }> = Replace<C, 'kafka', R
 export function derive<C extends { kafka: ParsedConfig['kafka'] }>(parsed: C): Derived<C> {
   return { ...parsed, kafka: { ...parsed.kafka, security: kafkaSecurity(parsed.kafka.security) } } as Derived<C>;
 }
+
+/** Whether the producer app reads the results and dlq topics into the console digest: for the delivery console, the customer portal, or both. */
+export const resultsDigestEnabled = (config: Pick<GatewayConfig, 'console' | 'portal'>): boolean => config.console.enabled || config.portal.enabled;

@@ -1,4 +1,4 @@
-import { type GatewayConfig, gatewayGroupPrefixes, gatewayTopics } from '@app/config';
+import { type GatewayConfig, gatewayGroupPrefixes, gatewayTopics, resultsDigestEnabled } from '@app/config';
 
 export type AclResourceType = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
 export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE';
@@ -22,7 +22,7 @@ export interface GatewayAclOptions {
   createTopics?: boolean;
 }
 
-type Config = Pick<GatewayConfig, 'kafka' | 'source' | 'delivery' | 'console'>;
+type Config = Pick<GatewayConfig, 'kafka' | 'source' | 'delivery' | 'console' | 'portal'>;
 
 /**
  * Exactly the ACLs a role needs with these settings, and nothing more: the README's
@@ -58,14 +58,14 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.health, 'READ', 'subscription health (disabled by the gateway, failing since)');
       use(t.deliveries, 'WRITE', 'delivery jobs (fan-out, DLQ replay, test events)');
       use(t.invalid, 'WRITE', 'unreadable source events');
-      use(t.dlq, 'READ', 'DLQ replay' + (config.console.enabled ? ' and the console digest' : ''));
+      use(t.dlq, 'READ', 'DLQ replay' + (resultsDigestEnabled(config) ? ' and the console digest' : ''));
       use(t.replays, 'READ', 'replay marks');
       use(t.replays, 'WRITE', 'replay marks');
       use(t.eventTypes, 'READ', 'the event catalogue');
       use(t.eventTypes, 'WRITE', 'the event catalogue: event types seen by the fan-out');
       use(t.portalSessions, 'READ', 'revoked portal sessions');
       use(t.portalSessions, 'WRITE', 'the management API revokes portal sessions');
-      if (config.console.enabled) use(t.results, 'READ', 'the console digest');
+      if (resultsDigestEnabled(config)) use(t.results, 'READ', 'the console digest');
       ensured([...allGateway, ...config.source.topics]);
       group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
       ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
@@ -74,7 +74,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       ownGroups(g.dlqReplay, 'DLQ replay reads the dead letters');
       ownGroups(g.eventTypes, 'the event catalogue is read in a group of its own per instance');
       ownGroups(g.portalSessions, 'each instance reads the revoked portal sessions in a group of its own');
-      if (config.console.enabled) ownGroups(g.console, 'the console digest reads results and dead letters');
+      if (resultsDigestEnabled(config)) ownGroups(g.console, 'the console digest reads results and dead letters');
       acls.push({
         resourceType: 'TRANSACTIONAL_ID',
         patternType: 'PREFIXED',

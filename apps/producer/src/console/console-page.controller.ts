@@ -1,11 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { readFileSync } from 'node:fs';
+import { pageCsp, pageFile } from '../web/page-assets.js';
 
-/** The page's files, next to this module (nest build copies them into dist, see nest-cli.json). */
-const read = (name: string) => readFileSync(new URL(`./page/${name}`, import.meta.url), 'utf8');
-/** Everything the page loads comes from this app: no inline script or style, no other origin. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const read = (name: string) => pageFile(import.meta.url, name);
+/** The console is never framed. */
+const CSP = pageCsp();
 
 /**
  * The delivery console: a static page (no token needed to load it) that asks for an

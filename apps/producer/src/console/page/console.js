@@ -1,5 +1,7 @@
 // The delivery console: plain JS against the management API (no build step, no framework).
 // The token lives in this tab's sessionStorage and goes out as `Authorization: Bearer`.
+import { ApiError, callApi, el } from '/web/kit.js';
+
 const TOKEN_KEY = 'webhook-gateway.api-token';
 const REFRESH_MS = 10_000;
 /** The console shows the first page of subscriptions (the API's largest). */
@@ -7,41 +9,11 @@ const PAGE_SIZE = 500;
 
 const $ = (id) => document.getElementById(id);
 
-class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const res = await fetch(path, {
-    method,
-    headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await res.json().catch(() => undefined);
-  if (res.status === 401) {
+function api(method, path, body) {
+  return callApi(sessionStorage.getItem(TOKEN_KEY), method, path, body, () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showLogin('The gateway refused this token (401).');
-  }
-  if (!res.ok) {
-    const message = Array.isArray(data?.message) ? data.message.join('; ') : (data?.message ?? res.statusText);
-    throw new ApiError(res.status, message);
-  }
-  return data;
-}
-
-/** An element with text content (never HTML: every value shown comes from outside). */
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') node.className = v;
-    else if (k.startsWith('data-')) node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  return node;
+  });
 }
 
 const percent = (rate) => (rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`);
