@@ -38,6 +38,13 @@ export const page$ = {
       (t) => t?.includes(part) === true,
       (t) => expect(t).toContain(part),
     ),
+  /** Until its text is no longer `placeholder` (e.g. Loading…). */
+  settled: (locator: Locator, placeholder: string) =>
+    until(
+      () => text(locator),
+      (t) => t !== undefined && t !== placeholder,
+      (t) => expect(t).not.toBe(placeholder),
+    ),
   lacks: async (locator: Locator, part: string) => expect((await text(locator)) ?? '').not.toContain(part),
   count: (locator: Locator, n: number) =>
     until(

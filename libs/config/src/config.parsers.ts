@@ -90,7 +90,7 @@ export const optionalStr: Parser<string | undefined> = (raw) => raw.trim() || un
 
 /**
  * CSP `frame-ancestors` sources, comma- or space-separated: `'self'`, or origins like
- * `https://app.example.com`, `https://*.example.com:8443` (scheme and host, no path). Anything
+ * `https://app.example.com`, `https://*.example.com:8443`, `http://localhost:*` (scheme, host, port; no path). Anything
  * else fails, so the value cannot add a directive to the policy it is written into.
  */
 export const frameAncestors: Parser<string[]> = (raw) =>
@@ -99,7 +99,7 @@ export const frameAncestors: Parser<string[]> = (raw) =>
     .filter((s) => s.length > 0)
     .map((source) => {
       if (source === "'self'") return source;
-      if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i.test(source)) {
+      if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/i.test(source)) {
         fail(`"${source}" is not 'self' or an origin such as https://app.example.com or https://*.example.com`);
       }
       return source.toLowerCase();

@@ -279,10 +279,11 @@ describe('schema registry settings', () => {
 describe('customer portal settings', () => {
   it("takes origins and 'self' for PORTAL_FRAME_ANCESTORS, and nothing else", () => {
     expect(loadConfig(required).portal).toEqual({ enabled: true, frameAncestors: [], title: 'Webhooks', themeFile: undefined });
-    expect(loadConfig({ ...required, PORTAL_FRAME_ANCESTORS: "https://App.Example.com, https://*.example.com:8443 'self'" }).portal.frameAncestors).toEqual([
+    expect(loadConfig({ ...required, PORTAL_FRAME_ANCESTORS: "https://App.Example.com, https://*.example.com:8443 'self' http://localhost:*" }).portal.frameAncestors).toEqual([
       'https://app.example.com',
       'https://*.example.com:8443',
       "'self'",
+      'http://localhost:*',
     ]);
     // Each of these would change the policy it is written into (a path, another directive, a keyword, a scheme source).
     for (const bad of ['https://a.example.com/path', "https://a.example.com; script-src 'unsafe-inline'", "'unsafe-inline'", '*', 'https:', 'javascript:alert(1)']) {

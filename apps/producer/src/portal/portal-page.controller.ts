@@ -19,6 +19,7 @@ export class PortalPageController {
   private readonly html: string;
   private readonly js = read('portal.js');
   private readonly css = read('portal.css');
+  private readonly icon = read('icon.svg');
   private readonly theme: string;
   private readonly csp: string;
 
@@ -52,6 +53,14 @@ export class PortalPageController {
   @Header('x-content-type-options', 'nosniff')
   style(): string {
     return this.css;
+  }
+
+  @Get('icon.svg')
+  @Header('content-type', 'image/svg+xml')
+  @Header('cache-control', 'max-age=86400')
+  @Header('x-content-type-options', 'nosniff')
+  iconImage(): string {
+    return this.icon;
   }
 
   @Get('theme.css')

@@ -352,15 +352,16 @@ async function retryNow() {
   }
 }
 
-/** Reloads the attempts every second until `done` holds for them (at most 15 s). */
+/** Reloads the attempts every second until `done` holds for them (at most 15 s), while the endpoint stays open. */
 async function pollAttempts(done) {
-  for (let i = 0; i < 15; i++) {
+  const id = current?.id;
+  const stillOpen = () => id !== undefined && current?.id === id && !$('endpoint-view').hidden;
+  for (let i = 0; i < 15 && stillOpen(); i++) {
     await new Promise((r) => setTimeout(r, 1000));
-    if (!current) return;
-    const data = await loadAttempts();
-    if (done(data)) break;
+    if (!stillOpen()) return;
+    if (done(await loadAttempts())) break;
   }
-  await openEndpoint(current.id, false);
+  if (stillOpen()) await openEndpoint(id, false);
 }
 
 // ---- actions on an endpoint -------------------------------------------------------------------
