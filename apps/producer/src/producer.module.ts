@@ -8,6 +8,7 @@ import { SubscriptionsModule } from '@app/subscriptions';
 import { ConsoleController } from './console/console.controller.js';
 import { ConsolePageController } from './console/console-page.controller.js';
 import { ResultsDigestService } from './console/results-digest.service.js';
+import { AttemptJobsService } from './console/attempt-jobs.service.js';
 import { DlqController } from './dlq/dlq.controller.js';
 import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { EventTypesController } from './event-types/event-types.controller.js';
@@ -26,7 +27,7 @@ export class ProducerModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     // The delivery console (CONSOLE_ENABLED): its page, its API and the results digest behind them.
     const console = config.console.enabled
-      ? { controllers: [ConsoleController, ConsolePageController], providers: [ResultsDigestService] }
+      ? { controllers: [ConsoleController, ConsolePageController], providers: [ResultsDigestService, AttemptJobsService] }
       : { controllers: [], providers: [] };
     return {
       module: ProducerModule,
