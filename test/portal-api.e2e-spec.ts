@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AttemptResult, DeadLetter, DeliveryJob } from '@app/contracts';
 import { API_TOKEN } from './support/gateway.js';
+import { testKafka } from './support/kafka.js';
 import { GatewayRig } from './support/rig.js';
 
 type Detail = { attempt: AttemptResult; request: { body: string | null; bytes: number; truncated: boolean; from: 'job' | 'attempt'; content_type: string; note?: string } };
@@ -128,6 +129,27 @@ describe('customer portal APIs', () => {
       const res = await retry(ids.retried, attempts.second!.deliveryId);
       expect(res.status).toBe(409);
       expect(res.body.message).toMatch(/delivered/);
+    });
+
+    it('answers body null with a note once the job record is past retention, and cannot retry it then', async () => {
+      const admin = testKafka().admin();
+      await admin.connect();
+      try {
+        // What retention does: the records before the first attempt's job record and that record are gone.
+        await admin.fetchTopicMetadata({ topics: [rig.topics.deliveries] });
+        await admin.deleteTopicRecords({ topic: rig.topics.deliveries, partitions: [{ partition: 0, offset: (BigInt(attempts.first!.job!.offset) + 1n).toString() }] });
+      } finally {
+        await admin.disconnect();
+      }
+      const gone = await detail(ids.retried, attempts.first!.deliveryId);
+      expect(gone.status).toBe(200);
+      expect(gone.body.request).toMatchObject({ body: null, bytes: 0, truncated: false, from: 'job' });
+      expect(gone.body.request.note).toMatch(/retention/);
+      const refused = await retry(ids.retried, attempts.first!.deliveryId);
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/retention/);
+      // The retry tier's record of the second attempt is still there.
+      expect((await detail(ids.retried, attempts.second!.deliveryId)).body.request.body).toBe(receiver.on('/retried')[1]!.body);
     });
   });
 
