@@ -19,7 +19,7 @@ export async function attemptRequest(attempt: AttemptResult, lookup: () => Promi
 }
 
 export const JOB_NOTES: Record<JobLookup['kind'], string> = {
-  found: 'the transformation made this body at the attempt, and the attempt did not record it',
+  found: 'the transformation made this body at the attempt, and it is not kept (the console keeps the most recent such bodies only)',
   gone: 'the job record is no longer on its topic (past its retention)',
   unrecorded: 'this result does not name its job record (written by an older version of the gateway)',
 };
