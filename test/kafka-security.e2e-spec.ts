@@ -156,6 +156,13 @@ describe('production Kafka: TLS, mutual TLS, SASL and least-privilege ACLs', () 
       // The console digest reads results and dead letters in groups of its own.
       const console_ = await gateway.api('GET', `/v1/console/subscriptions?limit=500`);
       expect(console_.status).toBe(200);
+      // An attempt's request body is read from its job record (deliveries topic, retry tier) in a console group.
+      const attempts = (await gateway.api('GET', `/v1/subscriptions/${retried.body.id}/attempts`)).body.data as { deliveryId: string }[];
+      expect(attempts).toHaveLength(2);
+      for (const { deliveryId } of attempts) {
+        const detail = await gateway.api('GET', `/v1/subscriptions/${retried.body.id}/attempts/${deliveryId}`);
+        expect(detail.body.request).toMatchObject({ from: 'job', body: receiver.on('/scram-retry')[0]!.body });
+      }
       const ready = await Promise.all([gateway.probe('producer', '/readyz'), gateway.probe('delivery', '/readyz')]);
       expect(ready.map((r) => r.status)).toEqual([200, 200]);
     } finally {

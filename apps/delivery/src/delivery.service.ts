@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, type GatewayTopics } from '@app/config';
-import { type AttemptResult, type DeliveryJob, invalidEvent, type Subscription } from '@app/contracts';
+import { type AttemptResult, type DeliveryJob, invalidEvent, keptBody, type Subscription } from '@app/contracts';
 import type { KafkaMessage } from '@app/kafka';
 import { SpanKind, Tracing } from '@app/runtime';
 import { SubscriptionRegistry } from '@app/subscriptions';
 import { Transformer } from '@app/body';
-import { type AttemptOutcome, deadLetter, resultBase } from './attempt/attempt-outcome.js';
+import { type AttemptOutcome, deadLetter, resultBase, withJobPlace } from './attempt/attempt-outcome.js';
 import { type AuthorizedAttempt, EndpointAuthorizer } from './attempt/endpoint-auth.js';
 import { EndpointGate } from './attempt/endpoint-gate.js';
 import { RateLimiter } from './attempt/rate-limiter.js';
@@ -56,8 +56,12 @@ export class DeliveryService {
     this.endpointAuth = new EndpointAuthorizer(sender);
   }
 
-  /** One record of a deliveries or retry topic, and what came of it. */
+  /** One record of a deliveries or retry topic, and what came of it (its result names the record). */
   async handle(message: KafkaMessage, topic: string, partition: number): Promise<AttemptOutcome> {
+    return withJobPlace(await this.handleRecord(message, topic, partition), { topic, partition, offset: message.offset });
+  }
+
+  private async handleRecord(message: KafkaMessage, topic: string, partition: number): Promise<AttemptOutcome> {
     let job: DeliveryJob;
     try {
       job = readJob(message.value);
@@ -151,6 +155,7 @@ export class DeliveryService {
       error: verdict.error,
       responseBody: http.kind === 'response' && http.body.length > 0 ? http.body : undefined,
       tokenRefreshed: tokenRefreshed || undefined,
+      ...madeAtAttempt(job, request.body),
       durationMs: http.durationMs,
       finishedAt: finished.toISOString(),
     };
@@ -238,6 +243,13 @@ export class DeliveryService {
       updatedAt: job.createdAt,
     };
   }
+}
+
+/** A body made at the attempt (a job carrying the event) is known only to the attempt: its result keeps the first 64 KiB. */
+function madeAtAttempt(job: DeliveryJob, body: string): Pick<AttemptResult, 'requestBody' | 'requestBodyBytes'> {
+  if (job.input !== 'event') return {};
+  const kept = keptBody(body);
+  return { requestBody: kept.body, requestBodyBytes: kept.bytes };
 }
 
 /** A record's value as a delivery job, or why it is not one. */

@@ -8,6 +8,7 @@ import { SubscriptionsModule } from '@app/subscriptions';
 import { ConsoleController } from './console/console.controller.js';
 import { ConsolePageController } from './console/console-page.controller.js';
 import { ResultsDigestService } from './console/results-digest.service.js';
+import { AttemptJobsService } from './console/attempt-jobs.service.js';
 import { DlqController } from './dlq/dlq.controller.js';
 import { DlqReplayService } from './dlq/dlq-replay.service.js';
 import { EventTypesController } from './event-types/event-types.controller.js';
@@ -30,7 +31,7 @@ export class ProducerModule {
     const pages: Type[] = [...(config.console.enabled ? [ConsolePageController] : []), ...(config.portal.enabled ? [PortalPageController] : [])];
     if (pages.length > 0) pages.push(PageKitController);
     const console = resultsDigestEnabled(config)
-      ? { controllers: [ConsoleController, ...pages], providers: [ResultsDigestService] }
+      ? { controllers: [ConsoleController, ...pages], providers: [ResultsDigestService, AttemptJobsService] }
       : { controllers: [], providers: [] };
     return {
       module: ProducerModule,

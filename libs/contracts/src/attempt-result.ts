@@ -26,6 +26,21 @@ export interface AttemptResult {
   finishedAt: string;
   /** When the next attempt is due (outcome retry_scheduled). */
   nextAttemptAt?: string;
+  /** Where the job of this attempt was read: its record on the deliveries topic or a retry tier. */
+  job?: JobRecordPlace;
+  /**
+   * Only for a job whose body is made at the attempt (`input: "event"`, a transformation): the body
+   * as sent, its first REQUEST_BODY_KEPT_BYTES (64 KiB); `requestBodyBytes` is its full size.
+   */
+  requestBody?: string;
+  requestBodyBytes?: number;
+}
+
+/** The coordinates of a delivery job's record (the deliveries topic or a retry tier). */
+export interface JobRecordPlace {
+  topic: string;
+  partition: number;
+  offset: string;
 }
 
 /** A job that will not be attempted again, with the last error (value on the dlq topic). */

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { OUTCOMES, type Outcome } from './attempt-result.js';
+import { REQUEST_BODY_KEPT_BYTES } from './request-body.js';
 import { SubscriptionView } from './subscription.dto.js';
 
 /** The console keeps this many recent attempts per subscription. */
@@ -15,6 +16,12 @@ export class AttemptsQueryDto {
   @Min(1)
   @Max(RECENT_ATTEMPTS)
   limit?: number;
+}
+
+export class JobRecordPlaceView {
+  @ApiProperty({ description: 'webhooks.deliveries or a retry tier' }) topic!: string;
+  @ApiProperty() partition!: number;
+  @ApiProperty() offset!: string;
 }
 
 export class AttemptErrorView {
@@ -41,10 +48,34 @@ export class AttemptResultView {
   @ApiProperty() startedAt!: string;
   @ApiProperty() finishedAt!: string;
   @ApiPropertyOptional({ description: 'When the next attempt is due (retry_scheduled)' }) nextAttemptAt?: string;
+  @ApiPropertyOptional({ type: JobRecordPlaceView, description: 'The record of the job this attempt was made from (absent on results of older versions)' }) job?: JobRecordPlaceView;
+  @ApiPropertyOptional({ description: `A transformed subscription's attempt: the body as sent, its first ${REQUEST_BODY_KEPT_BYTES} bytes` }) requestBody?: string;
+  @ApiPropertyOptional({ description: 'The full size of the body as sent, in bytes (with requestBody)' }) requestBodyBytes?: number;
 }
 
 export class AttemptPage {
   @ApiProperty({ type: [AttemptResultView], description: `The most recent attempts, newest first (at most ${RECENT_ATTEMPTS})` }) data!: AttemptResultView[];
+}
+
+export const REQUEST_BODY_SOURCES = ['job', 'attempt'] as const;
+
+export class AttemptRequestView {
+  @ApiProperty({ type: String, nullable: true, description: `The request body as sent, its first ${REQUEST_BODY_KEPT_BYTES} bytes; null when it is no longer known (see note)` }) body!: string | null;
+  @ApiProperty({ description: 'Full size of the body in bytes (0 when body is null)' }) bytes!: number;
+  @ApiProperty({ description: 'Only the first bytes of the body are shown' }) truncated!: boolean;
+  @ApiProperty({ enum: REQUEST_BODY_SOURCES, description: "job: read from the job's record (deliveries or retry topic); attempt: recorded by the attempt (a transformation made the body)" }) from!: (typeof REQUEST_BODY_SOURCES)[number];
+  @ApiProperty({ example: 'application/json' }) content_type!: string;
+  @ApiPropertyOptional({ description: 'Why body is null: the job record is past its retention, or the result predates job coordinates' }) note?: string;
+}
+
+export class AttemptDetailView {
+  @ApiProperty({ type: AttemptResultView }) attempt!: AttemptResultView;
+  @ApiProperty({ type: AttemptRequestView }) request!: AttemptRequestView;
+}
+
+export class RetryAttemptView {
+  @ApiProperty({ description: 'The webhook-id sent again (the same as the attempt’s)' }) webhook_id!: string;
+  @ApiProperty({ description: 'The delivery id of the failed attempt this repeats' }) retry_of!: string;
 }
 
 export class OutcomeCountsView {

@@ -48,8 +48,19 @@ export interface DeliveryJob {
   heldFor?: string;
   /** Set on a job replayed from the dead-letter topic: where its dead letter is. */
   replayOf?: { partition: number; offset: string };
+  /** Set on a copy sent again by "retry now" (`POST /v1/subscriptions/:id/attempts/:delivery_id/retry`): the failed attempt it repeats. */
+  retryOf?: { deliveryId: string };
   /** When the source event was read by the producer app (ISO). */
   createdAt: string;
   /** Source coordinates, for operators. */
   source: { topic: string; partition: number; offset: string };
+}
+
+/**
+ * The job as a first attempt due now (DLQ replay, retry now): same webhook-id and body, a fresh
+ * schedule; no attempt times, due time, hold reason or earlier replay/retry marker.
+ */
+export function asFirstAttempt(job: DeliveryJob): DeliveryJob {
+  const { attemptTimestamps: _times, dueAt: _due, heldFor: _held, replayOf: _replay, retryOf: _retry, ...rest } = job;
+  return { ...rest, attempt: 1 };
 }

@@ -13,6 +13,13 @@ export class ReplayDlqDto {
   @MaxLength(200)
   subscription_id?: string;
 
+  @ApiPropertyOptional({ description: 'Only dead letters of this webhook (its webhook-id): one dead letter, as the portal replays it', example: 'msg_2b8f0c1d9e' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  webhook_id?: string;
+
   @ApiPropertyOptional({ description: "Only dead letters of this tenant's events", maxLength: 200 })
   @IsOptional()
   @IsString()

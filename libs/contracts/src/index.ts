@@ -12,3 +12,4 @@ export * from './transform-expression.js';
 export * from './oauth-client-credentials.js';
 export * from './event-type.dto.js';
 export * from './portal-session.dto.js';
+export * from './request-body.js';

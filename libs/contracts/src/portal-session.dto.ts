@@ -45,3 +45,18 @@ export class PortalSessionView {
   @ApiProperty({ description: '<PORTAL_BASE_URL>/portal#session=<token>: the token in the fragment never reaches a server log or a Referer' })
   url!: string;
 }
+
+/** `GET /v1/portal/session`: the portal session the caller is. */
+export class PortalSessionInfoView {
+  @ApiProperty({ example: 'ps_4f9c2b7d1e8a4c6b9d0e' })
+  id!: string;
+
+  @ApiProperty({ description: 'The tenant the session acts for' })
+  tenant!: string;
+
+  @ApiProperty()
+  read_only!: boolean;
+
+  @ApiProperty({ description: 'ISO 8601: when the session (and the link) expires' })
+  expires_at!: string;
+}

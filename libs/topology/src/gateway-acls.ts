@@ -56,7 +56,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.subscriptions, 'READ', 'the subscription registry');
       use(t.subscriptions, 'WRITE', 'the management API writes subscriptions');
       use(t.health, 'READ', 'subscription health (disabled by the gateway, failing since)');
-      use(t.deliveries, 'WRITE', 'delivery jobs (fan-out, DLQ replay, test events)');
+      use(t.deliveries, 'WRITE', 'delivery jobs (fan-out, DLQ replay, test events, retry now)');
       use(t.invalid, 'WRITE', 'unreadable source events');
       use(t.dlq, 'READ', 'DLQ replay' + (resultsDigestEnabled(config) ? ' and the console digest' : ''));
       use(t.replays, 'READ', 'replay marks');
@@ -66,6 +66,7 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       use(t.portalSessions, 'READ', 'revoked portal sessions');
       use(t.portalSessions, 'WRITE', 'the management API revokes portal sessions');
       if (resultsDigestEnabled(config)) use(t.results, 'READ', 'the console digest');
+      if (resultsDigestEnabled(config)) for (const name of [t.deliveries, ...retries]) use(name, 'READ', 'the console reads the job record of one attempt (its request body, retry now)');
       ensured([...allGateway, ...config.source.topics]);
       group(config.source.groupId, 'READ', 'the source consumer group (its offsets are committed in the fan-out transactions)');
       ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');

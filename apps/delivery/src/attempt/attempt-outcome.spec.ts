@@ -1,5 +1,5 @@
 import type { AttemptResult, DeliveryJob } from '@app/contracts';
-import { type AttemptOutcome, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome } from './attempt-outcome.js';
+import { type AttemptOutcome, deadLetter, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome, withJobPlace } from './attempt-outcome.js';
 
 const topics = {
   results: 'w.results',
@@ -76,5 +76,23 @@ describe('tooLargeOutcome', () => {
     const held = tooLargeOutcome({ kind: 'held', reason: 'not_due', next: job, waitMs: 1_000 }, 'too large', 'd3', new Date(0));
     expect(held).toMatchObject({ kind: 'dead_letter', result: { deliveryId: 'd3', reason: 'job_too_large', outcome: 'dead_lettered' } });
     expect(tooLargeOutcome({ kind: 'delivered', result: result('delivered', '2xx') }, 'x', 'd', new Date(0))).toBeUndefined();
+  });
+});
+
+describe('withJobPlace', () => {
+  const place = { topic: 'w.retry.1s', partition: 3, offset: '42' };
+
+  it('names the job record on every result the outcome writes, the dead letter’s last result included', () => {
+    const retry: AttemptOutcome = { kind: 'retry', result: result('retry_scheduled', 'http_500'), next: job, waitMs: 1_000 };
+    const dead = withJobPlace(deadLetter(job, result('dead_lettered', 'gone')), place);
+    const records = [...outcomeRecords(withJobPlace(retry, place), topics, 0), ...outcomeRecords(dead, topics, 0)];
+    expect(records.find((r) => r.topic === topics.results)!.value).toMatchObject({ job: place, reason: 'http_500' });
+    expect(records.filter((r) => r.topic === topics.results).map((r) => (r.value as AttemptResult).job)).toEqual([place, place]);
+    expect((records.find((r) => r.topic === topics.dlq)!.value as { lastResult: AttemptResult }).lastResult.job).toEqual(place);
+  });
+
+  it('leaves an outcome without a result as it is (a repeated hold, an unreadable record)', () => {
+    const held: AttemptOutcome = { kind: 'held', reason: 'circuit_open', next: job, waitMs: 1_000 };
+    expect(withJobPlace(held, place)).toBe(held);
   });
 });

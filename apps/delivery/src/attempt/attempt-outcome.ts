@@ -1,5 +1,5 @@
 import type { GatewayTopics } from '@app/config';
-import type { AttemptResult, DeadLetter, DeliveryJob, InvalidEvent } from '@app/contracts';
+import type { AttemptResult, DeadLetter, DeliveryJob, InvalidEvent, JobRecordPlace } from '@app/contracts';
 import type { OutgoingRecord } from '@app/kafka';
 import { REASONS } from '../delivery-policy.js';
 import { nextHop } from '../retry/retry-tiers.js';
@@ -51,6 +51,17 @@ export function outcomeRecords(outcome: AttemptOutcome, topics: Pick<GatewayTopi
   }
   if (outcome.kind === 'dead_letter') records.push({ topic: topics.dlq, key: outcome.letter.job.subscriptionId, value: outcome.letter });
   return records;
+}
+
+/**
+ * The outcome with the coordinates of the job's record (deliveries topic or retry tier) on its
+ * result, and on its dead letter's last result: where the attempt came from.
+ */
+export function withJobPlace(outcome: AttemptOutcome, job: JobRecordPlace): AttemptOutcome {
+  if (outcome.kind === 'unreadable' || !outcome.result) return outcome;
+  const result: AttemptResult = { ...outcome.result, job };
+  if (outcome.kind === 'dead_letter') return { ...outcome, result, letter: { ...outcome.letter, lastResult: result } };
+  return { ...outcome, result };
 }
 
 /** A dead letter of `job` with `result` as its last result. */

@@ -90,4 +90,21 @@ describe('ResultsDigest', () => {
     expect(digest.health('sub_1').dlq_count).toBe(2);
     expect(digest.has('sub_3')).toBe(true);
   });
+
+  it('keeps recorded request bodies within a budget, dropping the oldest first', () => {
+    const digest = new ResultsDigest(10, 10);
+    const [a, b, c] = ['aaaa', 'bbbb', 'cccc'].map((body) => result('sub_a', { requestBody: body }));
+    digest.addResult(a!);
+    digest.addResult(b!);
+    expect(digest.attempts('sub_a').map((r) => r.requestBody)).toEqual(['bbbb', 'aaaa']);
+    digest.addResult(c!);
+    // 12 characters over a budget of 10: the oldest body goes, its attempt stays.
+    expect(digest.attempts('sub_a').map((r) => [r.deliveryId, r.requestBody])).toEqual([
+      [c!.deliveryId, 'cccc'],
+      [b!.deliveryId, 'bbbb'],
+      [a!.deliveryId, undefined],
+    ]);
+    // The results handed in are not changed.
+    expect(a!.requestBody).toBe('aaaa');
+  });
 });

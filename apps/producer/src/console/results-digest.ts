@@ -15,6 +15,11 @@ export const SUCCESS_RATE_WINDOW = 100;
 export const MAX_TRACKED_SUBSCRIPTIONS = 10_000;
 /** A `circuit_open` result this recent (and no delivery since) shows the breaker as open. */
 export const BREAKER_HINT_MS = 60_000;
+/**
+ * Characters of attempts' recorded request bodies (`requestBody`, transformed subscriptions) kept in
+ * all; past it the oldest kept bodies are dropped (the attempt detail then says the body is not kept).
+ */
+export const MAX_KEPT_REQUEST_BODY_BYTES = 64 * 1024 * 1024;
 
 interface Tracked {
   outcomes: Record<Outcome, number>;
@@ -37,14 +42,21 @@ const isAttempt = (r: AttemptResult) => r.outcome !== 'skipped' && !HELD_BACK_RE
  */
 export class ResultsDigest {
   private readonly tracked = new Map<string, Tracked>();
+  /** Results kept with a request body, oldest first, and the bytes of those bodies. */
+  private readonly bodies: AttemptResult[] = [];
+  private bodyBytes = 0;
 
-  constructor(private readonly maxTracked = MAX_TRACKED_SUBSCRIPTIONS) {}
+  constructor(
+    private readonly maxTracked = MAX_TRACKED_SUBSCRIPTIONS,
+    private readonly maxBodyBytes = MAX_KEPT_REQUEST_BODY_BYTES,
+  ) {}
 
   get size(): number {
     return this.tracked.size;
   }
 
-  addResult(result: AttemptResult): void {
+  addResult(added: AttemptResult): void {
+    const result = this.keepBody(added);
     const t = this.touch(result.subscriptionId);
     t.outcomes[result.outcome]++;
     t.recent.unshift(result);
@@ -85,6 +97,21 @@ export class ResultsDigest {
       breaker,
       dlq_count: t.dlqCount,
     };
+  }
+
+  /** A copy of the result whose request body counts against the budget; the oldest kept bodies are dropped past it. */
+  private keepBody(added: AttemptResult): AttemptResult {
+    if (added.requestBody === undefined) return added;
+    const result = { ...added };
+    this.bodies.push(result);
+    this.bodyBytes += result.requestBody!.length;
+    // Also never more results held for their body than the digest keeps results.
+    while (this.bodyBytes > this.maxBodyBytes || this.bodies.length > this.maxTracked * RECENT_ATTEMPTS) {
+      const oldest = this.bodies.shift()!;
+      this.bodyBytes -= oldest.requestBody!.length;
+      delete oldest.requestBody;
+    }
+    return result;
   }
 
   /** The subscription's entry, moved to the most recent end; the least recent beyond the cap is dropped. */

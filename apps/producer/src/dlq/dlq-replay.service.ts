@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
-import { type DeadLetter, DEFAULT_REPLAY_LIMIT, type DeliveryJob, type ReplayDlqDto, type ReplayDlqView } from '@app/contracts';
+import { asFirstAttempt, type DeadLetter, DEFAULT_REPLAY_LIMIT, type DeliveryJob, type ReplayDlqDto, type ReplayDlqView } from '@app/contracts';
 import { CompactedTopicStore, KAFKA_CLIENT, KafkaTopics, type OutgoingRecord, readTopicRange, TransactionalWriter } from '@app/kafka';
 import { dlqReplayTransactionPrefix } from '@app/topology';
 
@@ -82,6 +82,7 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
       const at = Date.parse(letter.deadLetteredAt);
       if (dto.subscription_id !== undefined && letter.job.subscriptionId !== dto.subscription_id) return;
       if (dto.tenant !== undefined && letter.job.tenant !== dto.tenant) return;
+      if (dto.webhook_id !== undefined && letter.job.webhookId !== dto.webhook_id) return;
       if ((since !== undefined && at < since) || (until !== undefined && at >= until)) return;
       if (this.marks.has(markKey(partition, message.offset))) alreadyReplayed++;
       else chosen.push({ partition, offset: message.offset, letter });
@@ -91,9 +92,8 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
 
     const now = new Date().toISOString();
     const jobs: OutgoingRecord[] = chosen.map(({ partition, offset, letter }) => {
-      const { attemptTimestamps: _times, dueAt: _due, ...job } = letter.job;
-      const fresh: DeliveryJob = { ...job, attempt: 1, replayOf: { partition, offset } };
-      return { topic: this.topics.deliveries, key: job.subscriptionId, value: fresh };
+      const fresh: DeliveryJob = { ...asFirstAttempt(letter.job), replayOf: { partition, offset } };
+      return { topic: this.topics.deliveries, key: fresh.subscriptionId, value: fresh };
     });
     const marks = chosen.map(({ partition, offset, letter }) =>
       this.marks.record(markKey(partition, offset), { webhookId: letter.job.webhookId, subscriptionId: letter.job.subscriptionId, replayedAt: now }),

@@ -15,7 +15,7 @@ export interface PortalRevocation {
 /** Who a portal session token lets in: its tenant, and whether it may only read. */
 export interface PortalSessionCaller {
   tenant: string;
-  portalSession: { id: string; readOnly: boolean };
+  portalSession: { id: string; readOnly: boolean; expiresAt: string };
 }
 
 /**
@@ -85,6 +85,6 @@ export class PortalSessionsService implements OnModuleInit, OnApplicationShutdow
       throw err;
     }
     if (this.revoked.has(claims.id)) throw new UnauthorizedException('portal session revoked');
-    return { tenant: claims.tenant, portalSession: { id: claims.id, readOnly: claims.readOnly } };
+    return { tenant: claims.tenant, portalSession: { id: claims.id, readOnly: claims.readOnly, expiresAt: new Date(claims.exp * 1000).toISOString() } };
   }
 }

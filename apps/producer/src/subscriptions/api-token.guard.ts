@@ -12,7 +12,7 @@ const digest = (token: string) => createHash('sha256').update(token).digest();
 export interface Caller {
   tenant?: string;
   /** Set for a customer-portal session (which acts for its tenant, like a tenant token). */
-  portalSession?: { id: string; readOnly: boolean };
+  portalSession?: { id: string; readOnly: boolean; /** ISO 8601, from the token's claims. */ expiresAt: string };
 }
 
 type CallerRequest = Request & { gatewayCaller?: Caller };
