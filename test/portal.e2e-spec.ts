@@ -167,7 +167,7 @@ describe('customer portal', () => {
 
     // A bad URL: the API's 400 names the field, nothing is made.
     await page.locator('#f-url').fill('not a url');
-    await page.getByLabel(type('order.created')).check();
+    await page.locator('#f-event-types').getByLabel(type('order.created')).check();
     await page.locator('#form-save').click();
     await page$.contains(page.locator('#form-error'), 'url');
     expect(await subscriptionAt('not a url')).toBeUndefined();
@@ -289,6 +289,25 @@ describe('customer portal', () => {
     await page$.contains(page.locator('#replay-message'), 'Replayed 1 failed delivery');
     await receiver.waitFor(() => receiver.on('/acme-dead').filter((r) => r.status === 200).length === 2, 30_000, 'the second replayed webhook');
     await page.locator('#replay-close').click();
+  });
+
+  it('edits an endpoint: the form holds its settings, a bad filter is refused naming the field', async () => {
+    await openEndpoint(endpointUrl());
+    await page.locator('#ep-edit').click();
+    await page$.text(page.locator('#form-heading'), 'Edit endpoint');
+    expect(await page.locator('#f-url').inputValue()).toBe(endpointUrl());
+    expect(await page.locator('#f-event-types').getByLabel(type('order.created')).isChecked()).toBe(true);
+    expect(await page.locator('#f-patterns').inputValue()).toBe('webhook.test');
+    expect(JSON.parse(await page.locator('#f-filters').inputValue())).toEqual({ 'data.total': { gte: 10 } });
+    await page.locator('#f-filters').fill('{"data.total": {"gte": "ten"}}');
+    await page.locator('#form-save').click();
+    await page$.contains(page.locator('#form-error'), 'data.total');
+    await page.locator('#f-filters').fill('');
+    await page.locator('#f-description').fill('Orders, all totals');
+    await page.locator('#form-save').click();
+    await page$.text(page.locator('#ep-description'), 'Orders, all totals');
+    await page$.text(page.locator('#ep-facts dd[data-fact="filters"]'), 'none');
+    expect(await subscriptionAt(endpointUrl())).toMatchObject({ description: 'Orders, all totals', filters: {} });
   });
 
   it('disables and enables an endpoint, and deletes one after a confirmation', async () => {
