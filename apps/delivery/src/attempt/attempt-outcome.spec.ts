@@ -1,4 +1,5 @@
 import type { AttemptResult, DeliveryJob } from '@app/contracts';
+import { testJob, testResult } from '../../../../libs/contracts/src/delivery-job.testing.js';
 import { type AttemptOutcome, deadLetter, HOP_DUE_HEADER, outcomeRecords, tooLargeOutcome, withJobPlace } from './attempt-outcome.js';
 
 const topics = {
@@ -10,33 +11,8 @@ const topics = {
     { label: '5s', ms: 5_000, topic: 'w.retry.5s' },
   ],
 };
-const job: DeliveryJob = {
-  webhookId: 'msg_1',
-  eventId: 'e1',
-  eventType: 't',
-  subscriptionId: 'sub_1',
-  url: 'http://x/',
-  kind: 'STANDARD',
-  format: 'standard',
-  body: 'x'.repeat(100),
-  attempt: 2,
-  createdAt: '2026-12-02T00:00:00.000Z',
-  source: { topic: 'events', partition: 0, offset: '1' },
-};
-const result = (outcome: AttemptResult['outcome'], reason: string): AttemptResult => ({
-  webhookId: 'msg_1',
-  deliveryId: 'd1',
-  eventId: 'e1',
-  eventType: 't',
-  subscriptionId: 'sub_1',
-  url: 'http://x/',
-  attempt: 2,
-  outcome,
-  reason,
-  durationMs: 5,
-  startedAt: '2026-12-02T00:00:00.000Z',
-  finishedAt: '2026-12-02T00:00:00.005Z',
-});
+const job: DeliveryJob = testJob({ body: 'x'.repeat(100), attempt: 2 });
+const result = (outcome: AttemptResult['outcome'], reason: string): AttemptResult => testResult({ attempt: 2, outcome, reason });
 
 describe('outcomeRecords', () => {
   it('writes a delivered or skipped outcome as its result record alone', () => {

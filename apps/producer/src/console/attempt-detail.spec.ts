@@ -1,37 +1,10 @@
 import { jest } from '@jest/globals';
-import { type AttemptResult, type DeliveryJob, REQUEST_BODY_KEPT_BYTES } from '@app/contracts';
+import { type AttemptResult, REQUEST_BODY_KEPT_BYTES } from '@app/contracts';
+import { testJob, testResult } from '../../../../libs/contracts/src/delivery-job.testing.js';
 import { attemptRequest, jobRequest, retryRefusal } from './attempt-detail.js';
 
-const attempt = (over: Partial<AttemptResult> = {}): AttemptResult => ({
-  webhookId: 'msg_1',
-  deliveryId: 'd1',
-  eventId: 'e1',
-  eventType: 't',
-  subscriptionId: 'sub_1',
-  url: 'http://x/',
-  attempt: 1,
-  outcome: 'retry_scheduled',
-  reason: 'http_500',
-  durationMs: 5,
-  startedAt: '2026-12-02T00:00:00.000Z',
-  finishedAt: '2026-12-02T00:00:00.005Z',
-  job: { topic: 'w.deliveries', partition: 0, offset: '7' },
-  ...over,
-});
-const job = (over: Partial<DeliveryJob> = {}): DeliveryJob => ({
-  webhookId: 'msg_1',
-  eventId: 'e1',
-  eventType: 't',
-  subscriptionId: 'sub_1',
-  url: 'http://x/',
-  kind: 'STANDARD',
-  format: 'standard',
-  body: '{"type":"t"}',
-  attempt: 1,
-  createdAt: '2026-12-02T00:00:00.000Z',
-  source: { topic: 'events', partition: 0, offset: '1' },
-  ...over,
-});
+const attempt = (over: Partial<AttemptResult> = {}): AttemptResult => testResult({ job: { topic: 'w.deliveries', partition: 0, offset: '7' }, ...over });
+const job = testJob;
 
 describe('attemptRequest', () => {
   it("answers with the attempt's own body when it made it, without reading the job", async () => {
