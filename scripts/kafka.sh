@@ -13,6 +13,8 @@
 #   KAFKA_LOG_LEVEL [WARN]  level of <data>/logs/server.log
 #   KAFKA_INTERNAL_PARTITIONS [1]  partitions of __consumer_offsets and __transaction_state when the
 #     storage is formatted (Kafka's default is 50, as on a user's cluster: the benches use that)
+#   KAFKA_INITIAL_REBALANCE_DELAY_MS [0]  group.initial.rebalance.delay.ms: how long a new consumer group's
+#     first rebalance waits for more members (Kafka's default is 3000, as on a user's cluster)
 #   KAFKA_SECURE [1]  1: also secured listeners (TLS/mTLS/SASL/OAUTHBEARER) + ACLs; 0: plaintext only
 #   KAFKA_SASL_SSL_PORT [KAFKA_PORT+2] SCRAM/PLAIN   KAFKA_MTLS_PORT [KAFKA_PORT+3] mutual TLS
 #   KAFKA_OAUTH_PORT [KAFKA_PORT+4] OAUTHBEARER     KAFKA_OIDC_PORT [KAFKA_PORT+5] token service (HTTP)
@@ -38,6 +40,7 @@ KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx1g -Xms256m}"
 KAFKA_OPTS="${KAFKA_OPTS:-}"
 KAFKA_LOG_LEVEL="${KAFKA_LOG_LEVEL:-WARN}"
 KAFKA_INTERNAL_PARTITIONS="${KAFKA_INTERNAL_PARTITIONS:-1}"
+KAFKA_INITIAL_REBALANCE_DELAY_MS="${KAFKA_INITIAL_REBALANCE_DELAY_MS:-0}"
 
 # Secured listeners (section "secured listeners" below). Only cmd_up turns them on (SECURE=1): kafka-cluster.sh
 # sources this file and calls write_config/launch directly, so its nodes stay plaintext.
@@ -165,7 +168,7 @@ transaction.state.log.num.partitions=$KAFKA_INTERNAL_PARTITIONS
 share.coordinator.state.topic.replication.factor=$replicas
 share.coordinator.state.topic.min.isr=$min_isr
 share.coordinator.state.topic.num.partitions=1
-group.initial.rebalance.delay.ms=0
+group.initial.rebalance.delay.ms=$KAFKA_INITIAL_REBALANCE_DELAY_MS
 EOF
   if (( SECURE )); then
     secure_config >>"$tmp"

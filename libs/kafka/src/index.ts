@@ -15,3 +15,4 @@ export * from './kafka-credentials.js';
 export * from './kafka-access-errors.js';
 export * from './oauth-token-provider.js';
 export * from './transactional-writer.js';
+export * from './record-reader.js';

@@ -1,4 +1,5 @@
-import { checkKafkajsVersion, KAFKAJS_VERSION, kafkajsConsumerGroup } from './kafkajs-internals.js';
+import { Kafka } from 'kafkajs';
+import { checkClusterInternals, checkKafkajsVersion, KAFKAJS_VERSION, kafkajsCluster, kafkajsConsumerGroup } from './kafkajs-internals.js';
 
 describe('kafkajs internals', () => {
   it('are read from kafkajs 2.2.4 only', () => {
@@ -13,5 +14,12 @@ describe('kafkajs internals', () => {
     const ConsumerGroup = kafkajsConsumerGroup();
     expect(typeof ConsumerGroup.prototype.joinAndSync).toBe('function');
     expect(typeof ConsumerGroup.prototype.heartbeat).toBe('function');
+  });
+
+  it("make a cluster of a client for the single-record reader, with the client's brokers, without connecting", () => {
+    expect(() => checkClusterInternals()).not.toThrow();
+    const cluster = kafkajsCluster(new Kafka({ brokers: ['127.0.0.1:9'], logCreator: () => () => undefined }), { metadataMaxAge: 1000, isolationLevel: 1 });
+    for (const method of ['connect', 'disconnect', 'addTargetTopic', 'refreshMetadata', 'findLeaderForPartitions', 'findBroker'] as const) expect(typeof cluster[method]).toBe('function');
+    expect(() => kafkajsCluster({}, { metadataMaxAge: 1000, isolationLevel: 1 })).toThrow(/no private createCluster/);
   });
 });

@@ -101,3 +101,63 @@ export interface KafkajsConsumerGroup {
 export function kafkajsConsumerGroup(): { prototype: KafkajsConsumerGroup } {
   return kafkajsSource('consumer/consumerGroup.js');
 }
+
+/** The record of a Fetch response kafkajs decodes (protocol/recordBatch), as the single-record reader reads it. */
+export interface KafkajsFetchedRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers: Record<string, Buffer | Buffer[] | undefined>;
+  isControlRecord?: boolean;
+  batchContext: { producerId: string; inTransaction: boolean };
+}
+
+/** What the single-record reader uses of kafkajs' Broker (broker/index.js). */
+export interface KafkajsBroker {
+  fetch(request: {
+    replicaId: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<{
+    responses: { topicName: string; partitions: { partition: number; messages: KafkajsFetchedRecord[]; abortedTransactions?: { producerId: string; firstOffset: string }[] }[] }[];
+  }>;
+}
+
+/** What the single-record reader uses of kafkajs' Cluster (cluster/index.js). */
+export interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(node: { nodeId: string }): Promise<KafkajsBroker>;
+}
+
+const CLUSTER_METHODS = ['connect', 'disconnect', 'addTargetTopic', 'refreshMetadata', 'findLeaderForPartitions', 'findBroker'] as const;
+
+/**
+ * Throws unless kafkajs' Cluster and Broker have what `kafkajsCluster` callers use. Called when a
+ * single-record reader is made (at the app's start), not at its first read.
+ */
+export function checkClusterInternals(): void {
+  const cluster = kafkajsSource<{ prototype: Record<string, unknown> }>('cluster/index.js').prototype;
+  const broker = kafkajsSource<{ prototype: Record<string, unknown> }>('broker/index.js').prototype;
+  const missing = [...CLUSTER_METHODS.filter((m) => typeof cluster[m] !== 'function').map((m) => `Cluster.${m}`), ...(typeof broker.fetch === 'function' ? [] : ['Broker.fetch'])];
+  if (missing.length > 0) throw new Error(`kafkajs lacks ${missing.join(', ')}: not kafkajs ${KAFKAJS_VERSION}?`);
+}
+
+/**
+ * A cluster of the client `kafka` (brokers, TLS, SASL as configured), made through the client's
+ * private `createCluster` (src/index.js), as its producer, consumer and admin clients are: for
+ * requests no public client makes (a Fetch without a consumer group).
+ */
+export function kafkajsCluster(kafka: object, options: { metadataMaxAge: number; isolationLevel: number }): KafkajsCluster {
+  const createCluster = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  if (!createCluster) throw new Error(`the Kafka client has no private createCluster: not kafkajs ${KAFKAJS_VERSION}?`);
+  const create = (kafka as Record<symbol, (o: Record<string, unknown>) => KafkajsCluster>)[createCluster]!;
+  return create({ ...options, allowAutoTopicCreation: false });
+}

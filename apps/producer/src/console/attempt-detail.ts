@@ -4,7 +4,7 @@ import { type AttemptRequestView, type AttemptResult, type DeliveryJob, HELD_BAC
 export const REQUEST_CONTENT_TYPE = 'application/json';
 
 /** Where an attempt's job record is, as far as the job reader can tell. */
-export type JobLookup = { kind: 'found'; job: DeliveryJob } | { kind: 'gone' } | { kind: 'unrecorded' };
+export type JobLookup = { kind: 'found'; job: DeliveryJob } | { kind: 'gone' } | { kind: 'unrecorded' } | { kind: 'unreadable' };
 
 /**
  * The request body of an attempt: its own `requestBody` when the attempt made the body (a
@@ -22,6 +22,7 @@ export const JOB_NOTES: Record<JobLookup['kind'], string> = {
   found: 'the transformation made this body at the attempt, and it is not kept (the console keeps the most recent such bodies only)',
   gone: 'the job record is no longer on its topic (past its retention)',
   unrecorded: 'this result does not name its job record (written by an older version of the gateway)',
+  unreadable: 'the job record is not JSON (the delivery app sent it to the invalid topic instead of attempting it)',
 };
 
 /** The request view of a job lookup. */

@@ -1,40 +1,44 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { GATEWAY_CONFIG, GATEWAY_TOPICS, type GatewayConfig, gatewayGroupPrefixes, type GatewayTopics } from '@app/config';
+import { GATEWAY_TOPICS, type GatewayTopics } from '@app/config';
 import { asFirstAttempt, type AttemptResult, type DeliveryJob, type RetryAttemptView } from '@app/contracts';
-import { KAFKA_CLIENT, KafkaProducer, readTopicRange } from '@app/kafka';
+import { KAFKA_CLIENT, KafkaProducer, RecordReader } from '@app/kafka';
 import type { JobLookup } from './attempt-detail.js';
 
 /**
  * The job record an attempt was made from (`attempt.job`: the deliveries topic or a retry tier),
- * read on demand, one record, in a console group of its own; and "retry now": a copy of that job
- * on the deliveries topic as a first attempt.
+ * read on demand, one record, with one Fetch to the partition's leader (`RecordReader`: no consumer
+ * group to join per read); and "retry now": a copy of that job on the deliveries topic as a first attempt.
  */
 @Injectable()
-export class AttemptJobsService {
+export class AttemptJobsService implements OnApplicationShutdown {
   private readonly jobTopics: Set<string>;
-  private readonly groupPrefix: string;
+  private readonly reader: RecordReader;
 
   constructor(
-    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(GATEWAY_TOPICS) private readonly topics: GatewayTopics,
     private readonly producer: KafkaProducer,
   ) {
     this.jobTopics = new Set([topics.deliveries, ...topics.retry.map((r) => r.topic)]);
-    this.groupPrefix = gatewayGroupPrefixes(config).console;
+    this.reader = new RecordReader(kafka);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reader.close();
   }
 
   /** The attempt's job record, or that it is gone (retention) or was never named (a result of an older version). */
   async lookup(attempt: AttemptResult): Promise<JobLookup> {
     const place = attempt.job;
     if (!place || !this.jobTopics.has(place.topic)) return { kind: 'unrecorded' };
-    let job: DeliveryJob | undefined;
-    const offsets = { partition: place.partition, from: place.offset, to: (BigInt(place.offset) + 1n).toString() };
-    await readTopicRange(this.kafka, place.topic, { groupPrefix: this.groupPrefix, offsets }, (message) => {
-      if (message.value) job = JSON.parse(message.value.toString('utf8')) as DeliveryJob;
-    });
-    return job ? { kind: 'found', job } : { kind: 'gone' };
+    const record = await this.reader.read(place.topic, place.partition, place.offset);
+    if (!record?.value) return { kind: 'gone' };
+    try {
+      return { kind: 'found', job: JSON.parse(record.value.toString('utf8')) as DeliveryJob };
+    } catch {
+      return { kind: 'unreadable' };
+    }
   }
 
   /**
