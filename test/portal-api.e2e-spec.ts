@@ -131,13 +131,25 @@ describe('customer portal APIs', () => {
       expect(res.body.message).toMatch(/delivered/);
     });
 
+    it('refuses to retry a failed attempt whose webhook a later attempt delivered (409)', async () => {
+      const res = await retry(ids.retried, attempts.first!.deliveryId);
+      expect(res.status).toBe(409);
+      expect(res.body.message).toMatch(/a later attempt delivered this webhook/);
+    });
+
     it('answers body null with a note once the job record is past retention, and cannot retry it then', async () => {
+      // A webhook that keeps failing, its next attempt an hour away: retry now would apply, but for its record.
+      receiver.behave('/stuck', { status: 500 });
+      const stuckSub = await subscribe('/stuck', 'order.stuck', { retry: { schedule: [3600] } });
+      await publisher.publish(source, { id: 's1', tenant: 'acme', type: 'order.stuck', data: { id: 's1' } });
+      const stuck = await resultOf((r) => r.eventId === 's1');
+      expect(stuck).toMatchObject({ outcome: 'retry_scheduled', reason: 'http_500', job: { topic: rig.topics.deliveries, partition: 0 } });
       const admin = testKafka().admin();
       await admin.connect();
       try {
-        // What retention does: the records before the first attempt's job record and that record are gone.
+        // What retention does: the records up to the stuck job's record (the first attempt's of r1 among them) are gone.
         await admin.fetchTopicMetadata({ topics: [rig.topics.deliveries] });
-        await admin.deleteTopicRecords({ topic: rig.topics.deliveries, partitions: [{ partition: 0, offset: (BigInt(attempts.first!.job!.offset) + 1n).toString() }] });
+        await admin.deleteTopicRecords({ topic: rig.topics.deliveries, partitions: [{ partition: 0, offset: (BigInt(stuck.job!.offset) + 1n).toString() }] });
       } finally {
         await admin.disconnect();
       }
@@ -145,7 +157,7 @@ describe('customer portal APIs', () => {
       expect(gone.status).toBe(200);
       expect(gone.body.request).toMatchObject({ body: null, bytes: 0, truncated: false, from: 'job' });
       expect(gone.body.request.note).toMatch(/retention/);
-      const refused = await retry(ids.retried, attempts.first!.deliveryId);
+      const refused = await retry(stuckSub, stuck.deliveryId);
       expect(refused.status).toBe(409);
       expect(refused.body.message).toMatch(/retention/);
       // The retry tier's record of the second attempt is still there.

@@ -247,6 +247,12 @@ describe('customer portal', () => {
     const [first, again] = receiver.on('/acme-flaky');
     expect(again!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     await page$.visible(page.locator(`#attempts tr[data-webhook="${failed.webhookId}"] [data-field="outcome"]`, { hasText: 'delivered' }), 20_000);
+    // Delivered since: nothing to retry any more, in the page and in the API.
+    await page.locator(`#attempts tr[data-delivery="${failed.deliveryId}"]`).getByRole('button', { name: /Details/ }).click();
+    await page$.hidden(page.locator('#ad-retry'));
+    const refused = await gateway.api('POST', `/v1/subscriptions/${failed.subscriptionId}/attempts/${failed.deliveryId}/retry`, undefined, { authorization: `Bearer ${acme.token}` });
+    expect([refused.status, refused.body.message]).toEqual([409, expect.stringMatching(/later attempt delivered this webhook/)]);
+    await page.locator('#ad-close').click();
   });
 
   it('replays a dead letter after a dry run, once', async () => {

@@ -67,4 +67,13 @@ describe('retryRefusal', () => {
     expect(retryRefusal(attempt({ reason: 'circuit_open' }))).toMatch(/held back/);
     expect(retryRefusal(attempt({ reason: 'endpoint_busy' }))).toMatch(/held back/);
   });
+
+  it('refuses a failed attempt whose webhook a later attempt delivered, not one an earlier attempt did', () => {
+    const failed = attempt({ deliveryId: 'd2', startedAt: '2026-12-02T00:01:00.000Z' });
+    const later = attempt({ deliveryId: 'd3', outcome: 'delivered', reason: '2xx', startedAt: '2026-12-02T00:01:05.000Z', finishedAt: '2026-12-02T00:01:05.010Z' });
+    const earlier = attempt({ deliveryId: 'd1', outcome: 'delivered', reason: '2xx', finishedAt: '2026-12-02T00:00:30.000Z' });
+    expect(retryRefusal(failed, [failed, later])).toMatch(/a later attempt delivered this webhook at 2026-12-02T00:01:05.010Z/);
+    expect(retryRefusal(failed, [earlier, failed])).toBeUndefined();
+    expect(retryRefusal(failed, [failed, attempt({ deliveryId: 'd4', startedAt: '2026-12-02T00:01:05.000Z' })])).toBeUndefined();
+  });
 });

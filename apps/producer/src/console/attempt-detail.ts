@@ -34,9 +34,13 @@ export function jobRequest(found: JobLookup): AttemptRequestView {
 
 /**
  * Why "retry now" does not apply to this attempt, or undefined when it does: only a real HTTP
- * attempt that failed and has another attempt scheduled (not a hold without a request).
+ * attempt that failed and has another attempt scheduled (not a hold without a request), whose
+ * webhook no later attempt among `sameWebhook` (the subscription's recent results) delivered.
  */
-export function retryRefusal(attempt: AttemptResult): string | undefined {
+export function retryRefusal(attempt: AttemptResult, sameWebhook: readonly AttemptResult[] = []): string | undefined {
+  // Another attempt of the same webhook (the schedule's, or an earlier retry now) already delivered it.
+  const delivered = sameWebhook.find((a) => a.deliveryId !== attempt.deliveryId && a.outcome === 'delivered' && a.finishedAt >= attempt.startedAt);
+  if (delivered) return `a later attempt delivered this webhook at ${delivered.finishedAt}: there is nothing to retry`;
   switch (attempt.outcome) {
     case 'delivered':
       return 'this attempt was delivered: there is nothing to retry';

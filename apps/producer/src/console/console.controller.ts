@@ -54,7 +54,7 @@ export class ConsoleController {
   @ApiNotFoundResponse({ description: 'Not a subscription the caller sees, or not one of its recent attempts' })
   async retry(@Param('id') id: string, @Param('delivery_id') deliveryId: string, @ApiCaller() caller: Caller): Promise<RetryAttemptView> {
     const attempt = await this.recentAttempt(id, deliveryId, caller);
-    const refusal = retryRefusal(attempt);
+    const refusal = retryRefusal(attempt, this.digest.attempts(id).filter((a) => a.webhookId === attempt.webhookId));
     if (refusal) throw new ConflictException(refusal);
     const found = await this.jobs.lookup(attempt);
     if (found.kind !== 'found') throw new ConflictException(`cannot retry: ${JOB_NOTES[found.kind]}`);

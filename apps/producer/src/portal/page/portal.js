@@ -237,6 +237,11 @@ async function saveForm(e) {
 // ---- one endpoint -----------------------------------------------------------------------------
 
 let selectedAttempt = null;
+/** The attempts shown, newest first. */
+let shownAttempts = [];
+
+/** Whether an attempt of the same webhook after `a` delivered it (then there is nothing to retry). */
+const deliveredSince = (a) => shownAttempts.some((b) => b.webhookId === a.webhookId && b.deliveryId !== a.deliveryId && b.outcome === 'delivered' && b.finishedAt >= a.startedAt);
 
 async function openEndpoint(id, focus = true) {
   try {
@@ -283,6 +288,7 @@ function renderEndpoint(sub) {
 
 async function loadAttempts() {
   const { data } = await api('GET', `/v1/subscriptions/${encodeURIComponent(current.id)}/attempts`);
+  shownAttempts = data;
   $('attempts').tBodies[0].replaceChildren(...data.map(attemptRow));
   $('no-attempts').hidden = data.length > 0;
   return data;
@@ -322,7 +328,7 @@ async function showAttempt(a) {
   $('ad-response').textContent = a.responseBody ? pretty(a.responseBody) : '(no response body)';
   $('ad-request').textContent = 'Loading…';
   $('ad-request-note').textContent = '';
-  $('ad-retry').hidden = !(a.outcome === 'retry_scheduled' && !HELD_BACK.includes(a.reason));
+  $('ad-retry').hidden = !(a.outcome === 'retry_scheduled' && !HELD_BACK.includes(a.reason) && !deliveredSince(a));
   $('ad-replay').hidden = a.outcome !== 'dead_lettered';
   $('attempt-detail').hidden = false;
   $('ad-heading').focus();
