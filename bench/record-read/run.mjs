@@ -4,7 +4,11 @@
 //
 //   node bench/record-read/run.mjs --mode=fetch            RecordReader: one Fetch to the partition's leader
 //   node bench/record-read/run.mjs --mode=group --root=DIR readTopicRange with an offset range (a consumer
-//                                                          group of its own per read), from DIR's dist/
+//                                                          group of its own per read), from DIR's dist/: a
+//                                                          checkout from 7bf729e to e15e040 (the option is gone since)
+//   node bench/record-read/run.mjs --mode=range [--root=DIR] readTopicRange of the whole topic per call (what DLQ
+//                                                          replay and its dry run do): a consumer group per call
+//                                                          up to e15e040, Fetch requests since
 //
 // It creates a topic of its own (6 partitions), writes --records records of 1 KiB with kafkajs, then
 // times --reads reads of random records (one after the other, after --warmup untimed reads), checks
@@ -24,7 +28,7 @@ for (const arg of process.argv.slice(2)) {
   if (!(name in opts)) throw new Error(`unknown option ${arg}`);
   opts[name] = typeof opts[name] === 'number' ? Number(raw) : raw;
 }
-if (!['fetch', 'group'].includes(opts.mode)) throw new Error('--mode is fetch or group');
+if (!['fetch', 'group', 'range'].includes(opts.mode)) throw new Error('--mode is fetch, group or range');
 const lib = await import(pathToFileURL(path.join(path.resolve(opts.root), 'dist/libs/kafka/src/index.js')).href);
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -48,6 +52,17 @@ for (let i = 0; i < opts.records; i += 100) {
 await producer.disconnect();
 
 const reader = opts.mode === 'fetch' ? new lib.RecordReader(kafka) : undefined;
+/** range: the whole topic, every record checked; the value returned is the target's, read on the way. */
+async function readAll(target) {
+  let seen = 0;
+  let value;
+  await lib.readTopicRange(kafka, topic, { groupPrefix: 'bench-record-read' }, (message, partition) => {
+    seen++;
+    if (partition === target.partition && message.offset === target.offset) value = message.value?.toString();
+  });
+  if (seen !== written.length) throw new Error(`read ${seen} records of ${written.length}`);
+  return value;
+}
 async function readOne({ partition, offset }) {
   if (reader) return (await reader.read(topic, partition, offset))?.value?.toString();
   let value;
@@ -61,7 +76,7 @@ try {
   for (let i = 0; i < opts.warmup + opts.reads; i++) {
     const target = written[Math.floor(Math.random() * written.length)];
     const started = performance.now();
-    const value = await readOne(target);
+    const value = opts.mode === 'range' ? await readAll(target) : await readOne(target);
     const ms = performance.now() - started;
     if (value !== target.value) throw new Error(`read ${target.partition}/${target.offset}: not the record written there`);
     if (i >= opts.warmup) times.push(ms);
@@ -74,4 +89,4 @@ try {
 times.sort((a, b) => a - b);
 const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
 const f = (ms) => ms.toFixed(1);
-console.log(`${opts.mode}: ${times.length} reads of one record: median ${f(at(0.5))} ms, p90 ${f(at(0.9))} ms, min ${f(times[0])} ms, max ${f(times.at(-1))} ms`);
+console.log(`${opts.mode}: ${times.length} reads of ${opts.mode === 'range' ? `the whole topic (${written.length} records)` : 'one record'}: median ${f(at(0.5))} ms, p90 ${f(at(0.9))} ms, min ${f(times[0])} ms, max ${f(times.at(-1))} ms`);

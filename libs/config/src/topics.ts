@@ -53,7 +53,6 @@ export interface GatewayGroupPrefixes {
   console: string;
   /** DLQ replay: the replay marks, and the dead letters (producer app). */
   replays: string;
-  dlqReplay: string;
   /** The event catalogue (producer app). */
   eventTypes: string;
   /** Revoked portal sessions (producer app). */
@@ -64,5 +63,5 @@ export interface GatewayGroupPrefixes {
 
 export function gatewayGroupPrefixes(config: Pick<GatewayConfig, 'kafka'>): GatewayGroupPrefixes {
   const p = config.kafka.topicPrefix;
-  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, dlqReplay: `${p}.dlq-replay`, eventTypes: `${p}.event-types`, portalSessions: `${p}.portal-sessions`, cli: `${p}.cli` };
+  return { registry: `${p}.registry`, health: `${p}.health`, ordering: `${p}.ordering`, console: `${p}.console`, replays: `${p}.replays`, eventTypes: `${p}.event-types`, portalSessions: `${p}.portal-sessions`, cli: `${p}.cli` };
 }

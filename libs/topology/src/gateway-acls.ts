@@ -72,7 +72,6 @@ export function gatewayAcls(config: Config, role: GatewayRole, options: GatewayA
       ownGroups(g.registry, 'the registry reads the subscriptions topic in a group of its own per instance');
       ownGroups(g.health, 'the registry reads the health records in a group of its own per instance');
       ownGroups(g.replays, 'DLQ replay reads the replay marks');
-      ownGroups(g.dlqReplay, 'DLQ replay reads the dead letters');
       ownGroups(g.eventTypes, 'the event catalogue is read in a group of its own per instance');
       ownGroups(g.portalSessions, 'each instance reads the revoked portal sessions in a group of its own');
       if (resultsDigestEnabled(config)) ownGroups(g.console, 'the console digest reads results and dead letters');

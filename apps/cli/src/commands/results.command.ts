@@ -50,7 +50,7 @@ export const resultsTail: Command = {
     '--once': 'print what is on the topic now (from the beginning) and exit instead of following',
     '--json': 'one JSON record per line (the record as written, see docs/topics.md)',
   },
-  notes: ['Reads in a consumer group of its own that never commits (KAFKA_BROKERS, TOPIC_PREFIX). Ctrl-C stops it.'],
+  notes: ['Follows in a consumer group of its own that never commits (KAFKA_BROKERS, TOPIC_PREFIX); --once reads with Fetch requests, in no group. Ctrl-C stops it.'],
   async run(ctx) {
     const accept = resultFilter(ctx);
     const config = ctx.config();
@@ -66,7 +66,7 @@ export const resultsTail: Command = {
       if (result && accept(result)) ctx.io.out(ctx.values.json ? JSON.stringify(result) : formatAttempt(result));
     };
     if (ctx.values.once) {
-      await readTopicRange(kafka, topic, { groupPrefix }, print);
+      await readTopicRange(kafka, topic, {}, print);
       return 0;
     }
     const consumer = kafka.consumer({ groupId: `${groupPrefix}.${randomUUID()}`, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });

@@ -70,7 +70,7 @@ export class DlqReplayService implements OnModuleInit, OnApplicationShutdown {
     await this.marks.catchUp();
     const chosen: { partition: number; offset: string; letter: DeadLetter }[] = [];
     let alreadyReplayed = 0;
-    await readTopicRange(this.kafka, this.topics.dlq, { groupPrefix: gatewayGroupPrefixes(this.config).dlqReplay, sinceMs: since }, (message, partition) => {
+    await readTopicRange(this.kafka, this.topics.dlq, { sinceMs: since }, (message, partition) => {
       if (chosen.length >= limit || message.value === null) return;
       let letter: DeadLetter;
       try {
