@@ -19,7 +19,7 @@ export const BREAKER_HINT_MS = 60_000;
  * Characters of attempts' recorded request bodies (`requestBody`, transformed subscriptions) kept in
  * all; past it the oldest kept bodies are dropped (the attempt detail then says the body is not kept).
  */
-export const MAX_KEPT_REQUEST_BODY_BYTES = 64 * 1024 * 1024;
+export const MAX_KEPT_REQUEST_BODY_CHARS = 64 * 1024 * 1024;
 
 interface Tracked {
   outcomes: Record<Outcome, number>;
@@ -42,13 +42,13 @@ const isAttempt = (r: AttemptResult) => r.outcome !== 'skipped' && !HELD_BACK_RE
  */
 export class ResultsDigest {
   private readonly tracked = new Map<string, Tracked>();
-  /** Results kept with a request body, oldest first, and the bytes of those bodies. */
+  /** Results kept with a request body, oldest first, and the characters of those bodies. */
   private readonly bodies: AttemptResult[] = [];
-  private bodyBytes = 0;
+  private bodyChars = 0;
 
   constructor(
     private readonly maxTracked = MAX_TRACKED_SUBSCRIPTIONS,
-    private readonly maxBodyBytes = MAX_KEPT_REQUEST_BODY_BYTES,
+    private readonly maxBodyChars = MAX_KEPT_REQUEST_BODY_CHARS,
   ) {}
 
   get size(): number {
@@ -104,11 +104,11 @@ export class ResultsDigest {
     if (added.requestBody === undefined) return added;
     const result = { ...added };
     this.bodies.push(result);
-    this.bodyBytes += result.requestBody!.length;
+    this.bodyChars += result.requestBody!.length;
     // Also never more results held for their body than the digest keeps results.
-    while (this.bodyBytes > this.maxBodyBytes || this.bodies.length > this.maxTracked * RECENT_ATTEMPTS) {
+    while (this.bodyChars > this.maxBodyChars || this.bodies.length > this.maxTracked * RECENT_ATTEMPTS) {
       const oldest = this.bodies.shift()!;
-      this.bodyBytes -= oldest.requestBody!.length;
+      this.bodyChars -= oldest.requestBody!.length;
       delete oldest.requestBody;
     }
     return result;
